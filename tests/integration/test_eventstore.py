@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -88,7 +89,7 @@ def test_recorded_at_is_non_decreasing_in_position_order(store: EventStore) -> N
     for i in range(5):
         store.append(stream, [renamed(f"n{i}")])
     events = store.read_all(after=0, limit=10_000)
-    assert all(a.recorded_at <= b.recorded_at for a, b in zip(events, events[1:], strict=False))
+    assert all(a.recorded_at <= b.recorded_at for a, b in itertools.pairwise(events))
     assert all(e.recorded_at.tzinfo is not None for e in events)
 
 
