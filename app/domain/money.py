@@ -95,7 +95,7 @@ def parse_decimal(text: str) -> Decimal:
             raise AmountParseError(f"not a finite number: {text!r}")
         raise AmountParseError(f"not a decimal number: {text!r}; write digits such as 12.5")
     value = Decimal(cleaned)
-    if value and abs(value.adjusted()) > _MAX_DIGITS:
+    if abs(value.adjusted()) > _MAX_DIGITS:
         raise AmountParseError(f"exponent out of range in {text!r} (at most {_MAX_DIGITS} places)")
     return Decimal(format(value, "f"))
 
@@ -237,7 +237,7 @@ def format_money(money: Money, style: str = "en") -> str:
     if money.currency not in CURRENCIES:
         raise ValueError(f"unsupported currency {money.currency!r}")
     if not money.amount.is_finite() or money.amount < 0:
-        raise ValueError(f"cannot write {money.amount} as an amount")
+        raise ValueError(f"cannot write {money.amount}: amounts are finite and not negative")
     amount = abs(Decimal(format_decimal(money.amount)))  # abs() turns -0 into 0
     if style == "ko":
         name = _KOREAN_NAMES.get(money.currency, money.currency)
