@@ -1,0 +1,138 @@
+"""Build recorded events for fold tests: random ids, positions and versions in append order."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from app.domain.envelope import RecordedEvent
+
+
+def at(text: str) -> datetime:
+    """Return an aware UTC datetime; a bare date means 09:00Z that day."""
+    moment = datetime.fromisoformat(text if "T" in text else f"{text}T09:00")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def usd(amount: str) -> dict[str, str]:
+    """Return Money's wire form in US dollars."""
+    return {"amount": amount, "currency": "USD"}
+
+
+def source(
+    attribution: str = "official", publisher: str = "Daily Wire Service", **extra: Any
+) -> dict[str, Any]:
+    """Return a source; distinct publishers make distinct sources."""
+    url = f"https://news.example/{uuid.uuid4().hex[:8]}"
+    return {
+        "publisher": publisher,
+        "url": url,
+        "title": "Report",
+        "attribution": attribution,
+        **extra,
+    }
+
+
+class Log:
+    """An append-only log that numbers events like the store does."""
+
+    def __init__(self) -> None:
+        self.events: list[RecordedEvent] = []
+        self._versions: Counter[str] = Counter()
+
+    def append(
+        self,
+        stream_id: str,
+        type_: str,
+        data: dict[str, Any],
+        *,
+        recorded: str | datetime,
+        occurred: str | datetime | None = None,
+        precision: str = "instant",
+        src: dict[str, Any] | None = None,
+    ) -> RecordedEvent:
+        """Append one event; occurred_at defaults to recorded_at."""
+        recorded_at = at(recorded) if isinstance(recorded, str) else recorded
+        occurred_at = at(occurred) if isinstance(occurred, str) else occurred
+        self._versions[stream_id] += 1
+        event = RecordedEvent(
+            position=len(self.events) + 1,
+            event_id=uuid.uuid4(),
+            stream_id=stream_id,
+            version=self._versions[stream_id],
+            type=type_,
+            schema_version=1,
+            data=data,
+            source=src,
+            metadata={"actor": "test"},
+            occurred_at=occurred_at or recorded_at,
+            occurred_precision=precision,
+            recorded_at=recorded_at,
+        )
+        self.events.append(event)
+        return event
+
+    def register(
+        self, org_id: str, name: str, *, recorded: str = "2023-01-01", **data: Any
+    ) -> RecordedEvent:
+        """Register an organization."""
+        payload = {"name": name, "kind": "company", **data}
+        return self.append(f"org:{org_id}", "organization.registered", payload, recorded=recorded)
+
+    def open_deal(
+        self, deal_id: str, kind: str, parties: dict[str, Any], *, recorded: str, **kw: Any
+    ) -> RecordedEvent:
+        """Open a deal stream."""
+        data = {"kind": kind, "title": deal_id.replace("-", " ").title(), "parties": parties}
+        return self.append(
+            f"deal:{deal_id}", "deal.opened", data, recorded=recorded, src=source(), **kw
+        )
+
+    def invest(
+        self,
+        deal_id: str,
+        status: str,
+        *,
+        recorded: str | datetime,
+        occurred: str | datetime | None = None,
+        amount: str | None = None,
+        basis: str = "tranche",
+        attribution: str = "official",
+        precision: str = "day",
+        **data: Any,
+    ) -> RecordedEvent:
+        """Report an investment; amount in USD."""
+        payload: dict[str, Any] = {"status": status, "amount_basis": basis, **data}
+        if amount is not None:
+            payload["amount"] = usd(amount)
+        return self.append(
+            f"deal:{deal_id}",
+            "investment.reported",
+            payload,
+            recorded=recorded,
+            occurred=occurred,
+            precision=precision,
+            src=source(attribution),
+        )
+
+    def correct(
+        self, target: RecordedEvent, changes: dict[str, Any], *, recorded: str | datetime
+    ) -> RecordedEvent:
+        """Correct a target event in its own stream; occurred_at is the recorded time."""
+        data = {"target_event_id": str(target.event_id), "changes": changes, "reason": "misread"}
+        return self.append(
+            target.stream_id, "event.corrected", data, recorded=recorded, src=source()
+        )
+
+    def retract(self, target: RecordedEvent, *, recorded: str | datetime) -> RecordedEvent:
+        """Retract a target event in its own stream."""
+        data = {"target_event_id": str(target.event_id), "reason": "wrong"}
+        return self.append(
+            target.stream_id, "event.retracted", data, recorded=recorded, src=source()
+        )
+
+    def stream(self, stream_id: str) -> list[RecordedEvent]:
+        """Return one stream's events."""
+        return [event for event in self.events if event.stream_id == stream_id]
