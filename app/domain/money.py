@@ -165,10 +165,12 @@ def _unknown_word(word: str, text: str) -> AmountParseError:
 
 def _read_amount(tokens: Sequence[_Token], text: str) -> Decimal:
     kinds = [token.kind for token in tokens]
-    if "number" not in kinds:
+    # Korean may write a number without digits (천만원); the Korean reader checks the rest.
+    numbers = [i for i, kind in enumerate(kinds) if kind in ("number", "korean_unit")]
+    if not numbers:
         raise AmountParseError(f"no number in {text!r}")
     if "minus" in kinds:
-        if kinds.index("minus") < kinds.index("number"):
+        if kinds.index("minus") < numbers[0]:
             raise AmountParseError(f"negative amounts are not allowed: {text!r}")
         raise AmountParseError(
             f"'-' after a number looks like a range in {text!r}; give one amount"
