@@ -26,4 +26,5 @@ class Runtime:
 
 def runtime() -> Runtime:
     """Return the Runtime of the current Flask app."""
-    return current_app.extensions["dealtracker"]  # type: ignore[no-any-return]
+    found: Runtime = current_app.extensions["dealtracker"]
+    return found

@@ -8,7 +8,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """A gunicorn application whose workers each build the app with create_app()."""
 
     def __init__(self, options: dict[str, Any]) -> None:

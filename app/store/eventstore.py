@@ -131,7 +131,7 @@ class EventStore:
         flat = [(stream_id, event) for stream_id, batch, _ in writes for event in batch]
         if not flat:
             return AppendResult([], created=False)
-        existing = self._already_appended(conn, flat)
+        existing = self.already_appended(conn, flat)
         if existing is not None:
             return AppendResult(existing, created=False)
 
@@ -317,7 +317,7 @@ class EventStore:
             "recorded_at": now,
         }
 
-    def _already_appended(
+    def already_appended(
         self, conn: Connection, flat: list[tuple[str, NewEvent]]
     ) -> list[RecordedEvent] | None:
         """Return the original events when every event of the write is a retry of one in the log."""

@@ -1,0 +1,179 @@
+"""Current organization and deal state as tables, derived by folding each touched stream."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from app.domain.envelope import RecordedEvent, stream_key, stream_kind
+from app.domain.fold import fold_deal, fold_organization
+
+CHECKPOINT = "read_models"
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The names of one set of read-model tables (live or a rebuild's shadow)."""
+
+    organizations: str = "organization_view"
+    deals: str = "deal_view"
+    parties: str = "deal_party_view"
+
+    def names(self) -> tuple[str, str, str]:
+        """Return the three table names."""
+        return (self.organizations, self.deals, self.parties)
+
+
+LIVE = Tables()
+
+
+def search_key(value: str) -> str:
+    """Normalise text for search: Unicode NFKC, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def organization_row(org_id: str, events: Sequence[RecordedEvent]) -> dict[str, Any]:
+    """Fold an organization stream into its read-model row."""
+    state = fold_organization(events)
+    names = [org_id, state.get("name") or ""]
+    names += [a["alias"] for a in state.get("aliases") or []]
+    names += [f["name"] for f in state.get("former_names") or []]
+    return {
+        "org_id": org_id,
+        "name": state.get("name") or org_id,
+        "kind": state.get("kind"),
+        "search_text": "\n".join(search_key(n) for n in names if n),
+        "version": events[-1].version,
+        "position": max(e.position for e in events),
+        "state": state,
+    }
+
+
+def deal_row(deal_id: str, events: Sequence[RecordedEvent]) -> dict[str, Any]:
+    """Fold a deal stream into its read-model row."""
+    state = fold_deal(events)
+    return {
+        "deal_id": deal_id,
+        "kind": state.get("kind") or "",
+        "status": state.get("status"),
+        "title": state.get("title"),
+        "version": events[-1].version,
+        "position": max(e.position for e in events),
+        "state": state,
+    }
+
+
+def party_rows(deal_id: str, state: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Return (deal, org, role) rows for every party of a deal."""
+    parties = state.get("parties") or {}
+    rows = []
+    for role, value in sorted(parties.items()):
+        members = value if isinstance(value, list) else [value]
+        for org_id in members:
+            if isinstance(org_id, str):
+                rows.append({"deal_id": deal_id, "org_id": org_id, "role": role.rstrip("s")})
+    return rows
+
+
+def write_stream(
+    conn: Connection, stream_id: str, events: Sequence[RecordedEvent], tables: Tables = LIVE
+) -> None:
+    """Store the folded state of one stream in the read models."""
+    if not events:
+        return
+    write_rows(conn, *rows_for_stream(stream_id, events), tables=tables)
+
+
+def rows_for_stream(
+    stream_id: str, events: Sequence[RecordedEvent]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], list[dict[str, str]]]:
+    """Return (organization rows, deal rows, deal ids whose parties change, party rows) for a stream."""
+    key = stream_key(stream_id)
+    if stream_kind(stream_id) == "org":
+        return [organization_row(key, events)], [], [], []
+    row = deal_row(key, events)
+    return [], [row], [key], party_rows(key, row["state"])
+
+
+def write_rows(
+    conn: Connection,
+    organizations: list[dict[str, Any]],
+    deals: list[dict[str, Any]],
+    deal_ids: list[str],
+    parties: list[dict[str, str]],
+    *,
+    tables: Tables = LIVE,
+) -> None:
+    """Upsert folded rows into a set of read-model tables."""
+    if organizations:
+        conn.execute(
+            text(
+                f"INSERT INTO {tables.organizations} (org_id, name, kind, search_text, version, position, state)"
+                " VALUES (:org_id, :name, :kind, :search_text, :version, :position, CAST(:state AS jsonb))"
+                " ON CONFLICT (org_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
+                " search_text = EXCLUDED.search_text, version = EXCLUDED.version,"
+                " position = EXCLUDED.position, state = EXCLUDED.state"
+            ),
+            [_jsonb(row) for row in organizations],
+        )
+    if deals:
+        conn.execute(
+            text(
+                f"INSERT INTO {tables.deals} (deal_id, kind, status, title, version, position, state)"
+                " VALUES (:deal_id, :kind, :status, :title, :version, :position, CAST(:state AS jsonb))"
+                " ON CONFLICT (deal_id) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status,"
+                " title = EXCLUDED.title, version = EXCLUDED.version, position = EXCLUDED.position,"
+                " state = EXCLUDED.state"
+            ),
+            [_jsonb(row) for row in deals],
+        )
+    if deal_ids:
+        conn.execute(
+            text(f"DELETE FROM {tables.parties} WHERE deal_id = ANY(:ids)"), {"ids": deal_ids}
+        )
+    if parties:
+        conn.execute(
+            text(
+                f"INSERT INTO {tables.parties} (deal_id, org_id, role) VALUES (:deal_id, :org_id, :role) ON CONFLICT DO NOTHING"
+            ),
+            parties,
+        )
+
+
+def _jsonb(row: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return {**row, "state": json.dumps(row["state"], ensure_ascii=False, separators=(",", ":"))}
+
+
+def apply(conn: Connection, appended: Iterable[RecordedEvent], read_stream: Any) -> None:
+    """Bring the live read models up to date with just-appended events, in the same transaction."""
+    appended = list(appended)
+    if not appended:
+        return
+    for stream_id in dict.fromkeys(e.stream_id for e in appended):
+        write_stream(conn, stream_id, read_stream(stream_id, conn=conn))
+    set_checkpoint(conn, max(e.position for e in appended))
+
+
+def set_checkpoint(conn: Connection, position: int) -> None:
+    """Record the last log position the read models reflect."""
+    conn.execute(
+        text(
+            "UPDATE projection_checkpoints SET position = GREATEST(position, :p), updated_at = now()"
+            " WHERE name = :n"
+        ),
+        {"p": position, "n": CHECKPOINT},
+    )
+
+
+def checkpoint(conn: Connection) -> int:
+    """Return the last log position the read models reflect."""
+    value = conn.execute(
+        text("SELECT position FROM projection_checkpoints WHERE name = :n"), {"n": CHECKPOINT}
+    ).scalar()
+    return int(value or 0)

@@ -1,0 +1,123 @@
+"""Rebuild the read models by replaying the whole log into shadow tables, then swap them in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from app.domain.envelope import RecordedEvent
+from app.progress import Progress
+from app.projections.readmodels import (
+    LIVE,
+    Tables,
+    rows_for_stream,
+    set_checkpoint,
+    write_rows,
+    write_stream,
+)
+from app.store.eventstore import _COLUMNS, EventStore, decode
+
+SHADOW = Tables("organization_view_rebuild", "deal_view_rebuild", "deal_party_view_rebuild")
+_WRITE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    """What a rebuild replayed."""
+
+    events: int
+    streams: int
+    position: int
+
+
+def rebuild(
+    store: EventStore, *, progress: Progress | None = None, batch_size: int = 2000
+) -> RebuildResult:
+    """Replay the log into shadow tables while the service keeps answering, then swap them in atomically."""
+    engine = store.engine
+    _create_shadow(engine)
+    head = store.head_position()
+    if progress is not None:
+        progress.total = head
+    events = streams = 0
+    pending: list[tuple[list[Any], list[Any], list[str], list[Any]]] = []
+    with engine.begin() as conn:
+        for stream_id, stream_events in _streams(engine, head, batch_size):
+            pending.append(rows_for_stream(stream_id, stream_events))
+            events += len(stream_events)
+            streams += 1
+            if progress is not None:
+                progress.advance(len(stream_events))
+            if len(pending) >= _WRITE_BATCH:
+                _flush(conn, pending)
+        _flush(conn, pending)
+    with store.transaction() as conn:
+        # Holding the append lock: fold in whatever was appended during the replay, then swap.
+        tail = store.read_all(after=head, limit=10**9, conn=conn)
+        for stream_id in dict.fromkeys(e.stream_id for e in tail):
+            write_stream(conn, stream_id, store.read_stream(stream_id, conn=conn), SHADOW)
+        _swap(conn)
+        position = max([head, *(e.position for e in tail)])
+        conn.execute(
+            text("UPDATE projection_checkpoints SET position = 0 WHERE name = 'read_models'")
+        )
+        set_checkpoint(conn, position)
+    if progress is not None:
+        progress.finish()
+    return RebuildResult(events=events, streams=streams, position=position)
+
+
+def _streams(
+    engine: Engine, head: int, batch_size: int
+) -> Iterator[tuple[str, list[RecordedEvent]]]:
+    """Yield each stream's events in turn, reading the log by stream through a server-side cursor."""
+    sql = text(f"SELECT {_COLUMNS} FROM events WHERE position <= :head ORDER BY stream_id, version")
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, max_row_buffer=batch_size).execute(
+            sql, {"head": head}
+        )
+        current: str | None = None
+        bucket: list[RecordedEvent] = []
+        for partition in result.mappings().partitions(batch_size):
+            for row in partition:
+                if row["stream_id"] != current:
+                    if bucket and current is not None:
+                        yield current, bucket
+                    current, bucket = row["stream_id"], []
+                bucket.append(decode(row))
+        if bucket and current is not None:
+            yield current, bucket
+
+
+def _flush(conn: Any, pending: list[tuple[list[Any], list[Any], list[str], list[Any]]]) -> None:
+    if not pending:
+        return
+    organizations = [row for item in pending for row in item[0]]
+    deals = [row for item in pending for row in item[1]]
+    parties = [row for item in pending for row in item[3]]
+    # Shadow tables start empty, so no deal's parties need deleting first.
+    write_rows(conn, organizations, deals, [], parties, tables=SHADOW)
+    pending.clear()
+
+
+def _create_shadow(engine: Engine) -> None:
+    """Create empty shadow tables shaped like the live ones (unlogged: they are scratch space)."""
+    with engine.begin() as conn:
+        for shadow, live in zip(SHADOW.names(), LIVE.names(), strict=True):
+            conn.execute(text(f"DROP TABLE IF EXISTS {shadow}"))
+            conn.execute(text(f"CREATE UNLOGGED TABLE {shadow} (LIKE {live} INCLUDING ALL)"))
+
+
+def _swap(conn: Any) -> None:
+    """Replace the live rows with the shadow ones in the caller's transaction.
+
+    Rows are copied rather than tables renamed, so readers are never blocked:
+    until this transaction commits they keep seeing the old rows (MVCC).
+    """
+    for shadow, live in zip(SHADOW.names(), LIVE.names(), strict=True):
+        conn.execute(text(f"DELETE FROM {live}"))
+        conn.execute(text(f"INSERT INTO {live} SELECT * FROM {shadow}"))
+        conn.execute(text(f"DROP TABLE {shadow}"))

@@ -1,0 +1,363 @@
+"""The application service: the one place writes are validated, appended and projected, and state is read.
+
+A write runs in one transaction holding the append lock: it checks the events
+against the stream and the registered organizations, appends them, and updates
+the read models, so a reader never sees a read model ahead of or behind the log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, text
+
+from app.domain.envelope import NewEvent, RecordedEvent, iso, stream_key, stream_kind
+from app.domain.events import (
+    CORRECTED,
+    RETRACTED,
+    ValidationFailed,
+    check_against_stream,
+    normalize_new_event,
+    referenced_orgs,
+)
+from app.domain.fold import (
+    effective_events,
+    fold_deal,
+    fold_organization,
+    relate_deals,
+    stale_warnings,
+)
+from app.projections import readmodels
+from app.store.eventstore import AppendResult, EventStore
+
+Write = tuple[str, NewEvent, int | None]
+EDITORIAL_SOURCE = {"publisher": "editorial", "attribution": "official"}
+
+
+class NotFound(LookupError):
+    """The organization, deal or event does not exist (at the time asked about)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """What an answer was computed from, so it can be reproduced."""
+
+    position: int
+    as_of: datetime | None
+    known_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready form."""
+        return {"position": self.position, "as_of": iso(self.as_of), "known_at": iso(self.known_at)}
+
+
+class DealTracker:
+    """Record what the press reports and answer what is known."""
+
+    def __init__(self, store: EventStore, clock: Any = None) -> None:
+        self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # --- writes ---------------------------------------------------------------
+
+    def append(
+        self, stream_id: str, event: NewEvent, expected_version: int | None = None
+    ) -> AppendResult:
+        """Validate and append one event to a stream."""
+        return self.append_batch([(stream_id, event, expected_version)])
+
+    def append_batch(self, writes: Sequence[Write]) -> AppendResult:
+        """Validate and append events to any streams: all of them or none."""
+        normalized = self._normalize(writes)
+        with self.store.transaction() as conn:
+            flat = [(stream_id, event) for stream_id, event, _ in normalized]
+            existing = self.store.already_appended(conn, flat)
+            if existing is not None:
+                return AppendResult(existing, created=False)
+            streams = self._check(conn, normalized)
+            result = self.store.append_batch(
+                [(stream_id, [event], expected) for stream_id, event, expected in normalized],
+                conn=conn,
+            )
+            for event in result.events:
+                streams.setdefault(event.stream_id, []).append(event)
+            for stream_id in dict.fromkeys(e.stream_id for e in result.events):
+                readmodels.write_stream(
+                    conn, stream_id, [e for e in streams[stream_id] if e.position > 0]
+                )
+            readmodels.set_checkpoint(conn, max(e.position for e in result.events))
+            return result
+
+    def correct(
+        self,
+        target_event_id: UUID,
+        changes: Mapping[str, Any],
+        reason: str,
+        *,
+        source: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        event_id: UUID | None = None,
+    ) -> AppendResult:
+        """Append an event.corrected to the target's stream."""
+        data = {"target_event_id": str(target_event_id), "changes": dict(changes), "reason": reason}
+        return self._amend(CORRECTED, target_event_id, data, source, metadata, event_id)
+
+    def retract(
+        self,
+        target_event_id: UUID,
+        reason: str,
+        *,
+        source: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        event_id: UUID | None = None,
+    ) -> AppendResult:
+        """Append an event.retracted to the target's stream."""
+        data = {"target_event_id": str(target_event_id), "reason": reason}
+        return self._amend(RETRACTED, target_event_id, data, source, metadata, event_id)
+
+    def _amend(
+        self,
+        type_: str,
+        target_event_id: UUID,
+        data: dict[str, Any],
+        source: Mapping[str, Any] | None,
+        metadata: Mapping[str, Any] | None,
+        event_id: UUID | None,
+    ) -> AppendResult:
+        target = self.store.get(target_event_id)
+        if target is None:
+            raise NotFound(f"there is no event {target_event_id}")
+        if source is None and stream_kind(target.stream_id) == "deal":
+            # An editor fixing an entry speaks for the newsroom itself.
+            source = EDITORIAL_SOURCE
+        event = NewEvent(
+            type=type_, data=data, source=source, metadata=dict(metadata or {}), event_id=event_id
+        )
+        return self.append(target.stream_id, event)
+
+    def _normalize(self, writes: Sequence[Write]) -> list[Write]:
+        """Check every event's own fields, naming each problem with its place in a batch."""
+        normalized: list[Write] = []
+        errors: dict[str, list[str]] = {}
+        for index, (stream_id, event, expected) in enumerate(writes):
+            try:
+                event = normalize_new_event(stream_id, event)
+                # Ids are fixed now so later events of the batch can refer to earlier ones.
+                event = replace(event, event_id=event.event_id or uuid.uuid4())
+                normalized.append((stream_id, event, expected))
+            except ValidationFailed as failed:
+                prefix = f"events.{index}." if len(writes) > 1 else ""
+                for path, messages in failed.errors.items():
+                    errors.setdefault(prefix + path, []).extend(messages)
+        if errors:
+            raise ValidationFailed(errors)
+        return normalized
+
+    def _check(self, conn: Connection, writes: Sequence[Write]) -> dict[str, list[RecordedEvent]]:
+        """Check each event against its stream so far and the registered organizations."""
+        streams: dict[str, list[RecordedEvent]] = {}
+        wanted = set().union(*(referenced_orgs(event) for _, event, _ in writes))
+        registered = self._registered(conn, wanted)
+        errors: dict[str, list[str]] = {}
+        for index, (stream_id, event, _) in enumerate(writes):
+            if stream_id not in streams:
+                streams[stream_id] = self.store.read_stream(stream_id, conn=conn)
+            history = streams[stream_id]
+            try:
+                check_against_stream(stream_id, event, history, registered)
+            except ValidationFailed as failed:
+                prefix = f"events.{index}." if len(writes) > 1 else ""
+                for path, messages in failed.errors.items():
+                    errors.setdefault(prefix + path, []).extend(messages)
+            # Later events of the same batch see this one (a registration, a report to correct).
+            history.append(_provisional(stream_id, event, len(history) + 1))
+            if event.type == "organization.registered":
+                registered.add(stream_key(stream_id))
+        if errors:
+            raise ValidationFailed(errors)
+        for history in streams.values():
+            history[:] = [e for e in history if e.position > 0]
+        return streams
+
+    def _registered(self, conn: Connection, org_ids: set[str]) -> set[str]:
+        if not org_ids:
+            return set()
+        rows = conn.execute(
+            text("SELECT stream_id FROM events WHERE stream_id = ANY(:ids) AND version = 1"),
+            {"ids": [f"org:{org_id}" for org_id in org_ids]},
+        )
+        return {stream_key(row[0]) for row in rows}
+
+    # --- reads ----------------------------------------------------------------
+
+    def deal_state(
+        self, deal_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
+    ) -> tuple[dict[str, Any], Basis]:
+        """Return a deal's state, now or as of / as known at a time."""
+        with self.store.engine.connect() as conn:
+            if as_of is None and known_at is None:
+                row = conn.execute(
+                    text("SELECT state FROM deal_view WHERE deal_id = :id"), {"id": deal_id}
+                ).first()
+                if row is None:
+                    raise NotFound(f"there is no deal {deal_id}")
+                state = dict(row[0])
+                basis = Basis(readmodels.checkpoint(conn), None, None)
+            else:
+                events = self.store.read_stream(f"deal:{deal_id}", known_at=known_at, conn=conn)
+                if not events:
+                    raise NotFound(
+                        f"there is no deal {deal_id}" + (" known then" if known_at else "")
+                    )
+                state = fold_deal(events, as_of=as_of, known_at=known_at)
+                basis = Basis(self._position_at(conn, known_at), as_of, known_at)
+        state["warnings"] = list(state.get("warnings") or []) + stale_warnings(
+            state, as_of or self.clock()
+        )
+        return state, basis
+
+    def organization_state(
+        self, org_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
+    ) -> tuple[dict[str, Any], Basis]:
+        """Return an organization's state with the deals it is party to."""
+        with self.store.engine.connect() as conn:
+            if as_of is None and known_at is None:
+                row = conn.execute(
+                    text("SELECT state FROM organization_view WHERE org_id = :id"), {"id": org_id}
+                ).first()
+                if row is None:
+                    raise NotFound(f"there is no organization {org_id}")
+                state = dict(row[0])
+                deals = [
+                    r.state
+                    for r in conn.execute(
+                        text(
+                            "SELECT d.deal_id, d.state FROM deal_view d WHERE d.deal_id IN"
+                            " (SELECT deal_id FROM deal_party_view WHERE org_id = :id) ORDER BY d.deal_id"
+                        ),
+                        {"id": org_id},
+                    )
+                ]
+                basis = Basis(readmodels.checkpoint(conn), None, None)
+            else:
+                events = self.store.read_stream(f"org:{org_id}", known_at=known_at, conn=conn)
+                if not events:
+                    raise NotFound(
+                        f"there is no organization {org_id}" + (" known then" if known_at else "")
+                    )
+                state = fold_organization(events, as_of=as_of, known_at=known_at)
+                deals = []
+                for deal_id in self._deal_ids_of(conn, org_id):
+                    deal_events = self.store.read_stream(
+                        f"deal:{deal_id}", known_at=known_at, conn=conn
+                    )
+                    if deal_events:
+                        deals.append(fold_deal(deal_events, as_of=as_of, known_at=known_at))
+                basis = Basis(self._position_at(conn, known_at), as_of, known_at)
+        state.update(relate_deals(org_id, deals))
+        return state, basis
+
+    def history(self, stream_id: str, *, known_at: datetime | None = None) -> list[dict[str, Any]]:
+        """Return every event of a stream with its provenance and effect."""
+        events = self.store.read_stream(stream_id, known_at=known_at)
+        if not events:
+            raise NotFound(f"there is no {stream_kind(stream_id)} {stream_key(stream_id)}")
+        _, history = effective_events(events, known_at=known_at)
+        by_id = {e.event_id: e for e in events}
+        entries = []
+        for entry in history:
+            item = entry.to_json()
+            item["stream_id"] = stream_id
+            item["metadata"] = dict(by_id[entry.event.event_id].metadata)
+            entries.append(item)
+        return entries
+
+    def search_organizations(
+        self, query: str | None, *, limit: int = 50, after: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Find organizations by name or alias (NFKC, case-insensitive), ordered by id."""
+        clauses: list[str] = ["TRUE"]
+        params: dict[str, Any] = {"limit": limit}
+        if query and query.strip():
+            clauses.append("search_text LIKE :pattern ESCAPE '\\'")
+            params["pattern"] = "%" + _like_escape(readmodels.search_key(query)) + "%"
+        if after:
+            clauses.append("org_id > :after")
+            params["after"] = after
+        sql = f"SELECT state FROM organization_view WHERE {' AND '.join(clauses)} ORDER BY org_id LIMIT :limit"
+        with self.store.engine.connect() as conn:
+            return [dict(row[0]) for row in conn.execute(text(sql), params)]
+
+    def list_deals(
+        self,
+        *,
+        party: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """List deals filtered by party, kind and status, ordered by id."""
+        clauses: list[str] = ["TRUE"]
+        params: dict[str, Any] = {"limit": limit}
+        if party:
+            clauses.append("deal_id IN (SELECT deal_id FROM deal_party_view WHERE org_id = :party)")
+            params["party"] = party
+        if kind:
+            clauses.append("kind = :kind")
+            params["kind"] = kind
+        if status:
+            clauses.append("status = :status")
+            params["status"] = status
+        if after:
+            clauses.append("deal_id > :after")
+            params["after"] = after
+        sql = f"SELECT state FROM deal_view WHERE {' AND '.join(clauses)} ORDER BY deal_id LIMIT :limit"
+        with self.store.engine.connect() as conn:
+            return [dict(row[0]) for row in conn.execute(text(sql), params)]
+
+    def _deal_ids_of(self, conn: Connection, org_id: str) -> list[str]:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT deal_id FROM deal_party_view WHERE org_id = :id ORDER BY deal_id"
+            ),
+            {"id": org_id},
+        )
+        return [row[0] for row in rows]
+
+    def _position_at(self, conn: Connection, known_at: datetime | None) -> int:
+        if known_at is None:
+            return self.store.head_position(conn=conn)
+        value = conn.execute(
+            text("SELECT coalesce(max(position), 0) FROM events WHERE recorded_at <= :t"),
+            {"t": known_at},
+        ).scalar_one()
+        return int(value)
+
+
+def _provisional(stream_id: str, event: NewEvent, version: int) -> RecordedEvent:
+    """Stand in for an event of this batch that is not appended yet (position 0 marks it)."""
+    now = datetime.now(UTC)
+    return RecordedEvent(
+        position=0,
+        event_id=event.event_id or uuid.uuid4(),
+        stream_id=stream_id,
+        version=version,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=event.data,
+        source=event.source,
+        metadata=event.metadata,
+        occurred_at=event.occurred_at or now,
+        occurred_precision=event.occurred_precision,
+        recorded_at=now,
+    )
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
