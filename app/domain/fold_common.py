@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import combinations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -22,7 +21,9 @@ _PERIOD_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 
 def plain(value: Any) -> Any:
     """Return a JSON-ready copy: dicts, lists, strings, numbers, booleans and None only."""
-    if isinstance(value, Mapping):
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, dict | Mapping):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
@@ -159,17 +160,13 @@ def period_of(moment: datetime, precision: str) -> str:
     return utc(moment).strftime(text_format) if text_format else str(iso(moment))
 
 
-def _coarser(first: str, second: str) -> str:
-    return max(first, second, key=lambda p: PRECISION_RANK.get(p, 0))
-
-
-def _same_period(a: Candidate, b: Candidate) -> bool:
-    precision = _coarser(a.report.event.occurred_precision, b.report.event.occurred_precision)
-    return period_of(a.report.occurred_at, precision) == period_of(b.report.occurred_at, precision)
+def _precision(candidate: Candidate) -> str:
+    precision = candidate.report.event.occurred_precision
+    return precision if precision in PRECISION_RANK else "instant"
 
 
 def _period_groups(candidates: Sequence[Candidate]) -> list[list[Candidate]]:
-    """Group candidates that reach each other through same-scope, same-period pairs."""
+    """Group candidates of one scope whose periods meet at the coarser of their precisions."""
     root = list(range(len(candidates)))
 
     def find(i: int) -> int:
@@ -178,10 +175,20 @@ def _period_groups(candidates: Sequence[Candidate]) -> list[list[Candidate]]:
             i = root[i]
         return i
 
-    for i, j in combinations(range(len(candidates)), 2):
-        a, b = candidates[i], candidates[j]
-        if a.scope == b.scope and _same_period(a, b):
-            root[find(i)] = find(j)
+    def period(candidate: Candidate, precision: str) -> tuple[Any, ...]:
+        return (candidate.scope, precision, period_of(candidate.report.occurred_at, precision))
+
+    # Two reports share a period when the finer one, truncated to the coarser one's precision,
+    # lands in the coarser one's own period; indexing own periods keeps this linear.
+    owner: dict[tuple[Any, ...], int] = {}
+    for i, candidate in enumerate(candidates):
+        own = period(candidate, _precision(candidate))
+        root[find(i)] = find(owner.setdefault(own, i))
+    for i, candidate in enumerate(candidates):
+        own_rank = PRECISION_RANK[_precision(candidate)]
+        for precision, rank in PRECISION_RANK.items():
+            if rank > own_rank and (key := period(candidate, precision)) in owner:
+                root[find(i)] = find(owner[key])
     groups: dict[int, list[Candidate]] = {}
     for i, candidate in enumerate(candidates):
         groups.setdefault(find(i), []).append(candidate)
@@ -195,9 +202,7 @@ def find_conflicts(field: str, candidates: Sequence[Candidate]) -> list[dict[str
         if len({c.compare for c in group}) < 2:
             continue
         chosen = group[-1]
-        precision = "instant"
-        for candidate in group:
-            precision = _coarser(precision, candidate.report.event.occurred_precision)
+        precision = max((_precision(c) for c in group), key=PRECISION_RANK.__getitem__)
         conflicts.append(
             {
                 "field": field,

@@ -94,6 +94,8 @@ class HistoryEntry:
 
 def event_key(value: Any) -> str:
     """Return the canonical string form of an event id (UUID or text)."""
+    if isinstance(value, UUID):
+        return str(value)
     try:
         return str(UUID(str(value)))
     except ValueError:
@@ -102,7 +104,9 @@ def event_key(value: Any) -> str:
 
 def known_events(events: Iterable[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
     """Return the events recorded at or before `known_at`, in position order (rule 1)."""
-    ordered = sorted(events, key=lambda event: event.position)
+    # Keyed by position so an event delivered twice is still folded once.
+    by_position = {event.position: event for event in events}
+    ordered = [by_position[position] for position in sorted(by_position)]
     if known_at is None:
         return ordered
     limit = utc(known_at)
@@ -154,7 +158,7 @@ class _Corrections:
         return dict(self.data(correction).get("changes") or {})
 
     def replaced(self, correction: RecordedEvent) -> dict[str, Any] | None:
-        """Return the values a correction replaced, or None if its target is not in effect."""
+        """Return the values a correction replaced, or None if it is not in effect."""
         target = self._by_id.get(event_key(correction.data.get("target_event_id")))
         if target is not None:
             self.data(target)

@@ -136,3 +136,55 @@ class Log:
     def stream(self, stream_id: str) -> list[RecordedEvent]:
         """Return one stream's events."""
         return [event for event in self.events if event.stream_id == stream_id]
+
+
+def worked_example() -> tuple[Log, dict[str, RecordedEvent]]:
+    """Build the spec's worked example; e7 (the retraction) is left to the tests that need it."""
+    log = Log()
+    log.register("helix-cloud", "Helix Cloud")
+    log.register("nova-labs", "Nova Labs", aliases=["노바랩스", "Nova"])
+    parties = {"investor": "helix-cloud", "investee": "nova-labs"}
+    e0 = log.open_deal("helix-nova", "investment", parties, recorded="2024-01-05T08:00")
+    deal = "helix-nova"
+    e1 = log.invest(
+        deal,
+        "completed",
+        recorded="2024-01-05",
+        occurred="2023-09-25",
+        amount="1250000000",
+        instrument="convertible_note",
+    )
+    e2 = log.invest(
+        deal,
+        "completed",
+        recorded="2024-04-01",
+        occurred="2024-03-27",
+        amount="2750000000",
+        instrument="convertible_note",
+    )
+    e3 = log.invest(
+        deal,
+        "completed",
+        recorded="2024-11-25",
+        occurred="2024-11-22",
+        amount="4000000000",
+        instrument="equity",
+    )
+    e4 = log.invest(
+        deal,
+        "considering",
+        recorded="2025-01-11",
+        occurred="2025-01-10",
+        attribution="anonymous_sources",
+    )
+    e5 = log.correct(e2, {"amount": usd("2500000000")}, recorded="2025-01-20")
+    e6 = log.invest(
+        deal,
+        "completed",
+        recorded="2025-01-21",
+        occurred="2024-06-01",
+        amount="4000000000",
+        basis="cumulative",
+    )
+    events = {"e0": e0, "e1": e1, "e2": e2, "e3": e3, "e4": e4, "e5": e5, "e6": e6}
+    return log, events
