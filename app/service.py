@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from app.domain.envelope import NewEvent, RecordedEvent, iso, stream_key, stream_kind
 from app.domain.events import (
     CORRECTED,
+    CREATION_TYPES,
     RETRACTED,
     ValidationFailed,
     check_against_stream,
@@ -145,6 +146,9 @@ class DealTracker:
         normalized: list[Write] = []
         errors: dict[str, list[str]] = {}
         for index, (stream_id, event, expected) in enumerate(writes):
+            if event.occurred_at is None and event.type in CREATION_TYPES.values():
+                # Registering or opening happens when it is recorded unless told otherwise.
+                event = replace(event, occurred_at=self.clock())
             try:
                 event = normalize_new_event(stream_id, event)
                 # Ids are fixed now so later events of the batch can refer to earlier ones.
