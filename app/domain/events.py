@@ -181,7 +181,9 @@ EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(
                     "aliases": Field(list_of(text(SHORT_TEXT))),
                 },
             ),
-            EventType("organization.renamed", _ORG, {"name": Field(text(SHORT_TEXT), True)}),
+            EventType(
+                "organization.renamed", _ORG, {"name": Field(text(SHORT_TEXT), required=True)}
+            ),
             EventType(
                 "organization.alias_added",
                 _ORG,
@@ -254,7 +256,11 @@ EVENT_TYPES: Mapping[str, EventType] = MappingProxyType(
             EventType(
                 CORRECTED,
                 _ORG | _DEAL,
-                {"target_event_id": _TARGET, "changes": Field(_changes, True), "reason": _REASON},
+                {
+                    "target_event_id": _TARGET,
+                    "changes": Field(_changes, required=True),
+                    "reason": _REASON,
+                },
             ),
             EventType(RETRACTED, _ORG | _DEAL, {"target_event_id": _TARGET, "reason": _REASON}),
         )
@@ -375,7 +381,7 @@ def _check_target(
     if target is None:
         errors.add(path, f"there is no event {target_id} in {stream_id}")
     elif target.type in CORRECTION_TYPES:
-        # Corrections of corrections would make the fold order-dependent; amend the report itself.
+        # Amendments stay one level deep: a bad correction is fixed by correcting the report again.
         errors.add(path, f"{target_id} is an {target.type}; target the report it refers to")
     elif any(
         e.type == RETRACTED and _event_key(e.data.get("target_event_id")) == target_id
