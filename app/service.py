@@ -218,7 +218,7 @@ class DealTracker:
                     raise NotFound(
                         f"there is no deal {deal_id}" + (" known then" if known_at else "")
                     )
-                state = fold_deal(events, as_of=as_of, known_at=known_at)
+                state = fold_deal(events, as_of=as_of, known_at=known_at, with_history=False)
                 basis = Basis(self._position_at(conn, known_at), as_of, known_at)
         state["warnings"] = list(state.get("warnings") or []) + stale_warnings(
             state, as_of or self.clock()
@@ -254,14 +254,20 @@ class DealTracker:
                     raise NotFound(
                         f"there is no organization {org_id}" + (" known then" if known_at else "")
                     )
-                state = fold_organization(events, as_of=as_of, known_at=known_at)
+                state = fold_organization(
+                    events, as_of=as_of, known_at=known_at, with_history=False
+                )
                 deals = []
                 for deal_id in self._deal_ids_of(conn, org_id):
                     deal_events = self.store.read_stream(
                         f"deal:{deal_id}", known_at=known_at, conn=conn
                     )
                     if deal_events:
-                        deals.append(fold_deal(deal_events, as_of=as_of, known_at=known_at))
+                        deals.append(
+                            fold_deal(
+                                deal_events, as_of=as_of, known_at=known_at, with_history=False
+                            )
+                        )
                 basis = Basis(self._position_at(conn, known_at), as_of, known_at)
         state.update(relate_deals(org_id, deals))
         return state, basis

@@ -38,14 +38,20 @@ def fold_global(
     *,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    with_history: bool = False,
 ) -> dict[str, Any]:
-    """Return every organization's and deal's state, and the last global position folded."""
+    """Return every organization's and deal's state, and the last global position folded.
+
+    Histories are left out unless asked for: the log is the history of a global state.
+    """
     known = known_events(events, known_at)
     streams: dict[str, list[RecordedEvent]] = defaultdict(list)
     for event in known:
         streams[event.stream_id].append(event)
     deals = {
-        stream_key(stream_id): fold_deal(stream, as_of=as_of, known_at=known_at)
+        stream_key(stream_id): fold_deal(
+            stream, as_of=as_of, known_at=known_at, with_history=with_history
+        )
         for stream_id, stream in sorted(streams.items())
         if stream_id.startswith("deal:")
     }
@@ -56,7 +62,11 @@ def fold_global(
             deals_of[org_id].append(state)
     organizations = {
         stream_key(stream_id): organization_state(
-            stream, deals_of.get(stream_key(stream_id), []), as_of=as_of, known_at=known_at
+            stream,
+            deals_of.get(stream_key(stream_id), []),
+            as_of=as_of,
+            known_at=known_at,
+            with_history=with_history,
         )
         for stream_id, stream in sorted(streams.items())
         if stream_id.startswith("org:")

@@ -44,8 +44,13 @@ def fold_deal(
     *,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    with_history: bool = True,
 ) -> dict[str, Any]:
     """Return the JSON-ready state of one deal stream.
+
+    `with_history=False` leaves out `history` (every event with its effect): stored
+    read models and snapshots omit it, since it grows with the stream and the log
+    itself answers it.
 
     `first_reported_at` / `last_reported_at` are the valid times (occurred_at) of the first
     and last report in effect: they follow `as_of`, and a late report of an old fact never
@@ -68,10 +73,11 @@ def fold_deal(
         "first_reported_at": iso(reports[0].occurred_at) if reports else None,
         "last_reported_at": iso(reports[-1].occurred_at) if reports else None,
         "sources": collect_sources(effective),
-        "history": [entry.to_json() for entry in history],
         "conflicts": [],
         "warnings": occurred_after_recorded(effective),
     }
+    if with_history:
+        state["history"] = [entry.to_json() for entry in history]
     fold_kind = _KIND_FOLDS.get(kind)
     if fold_kind is not None:
         fields, conflicts, warnings = fold_kind(reports)

@@ -28,6 +28,7 @@ def fold_organization(
     *,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    with_history: bool = True,
 ) -> dict[str, Any]:
     """Return the JSON-ready state of one organization stream, from that stream alone."""
     events = list(events)
@@ -44,11 +45,12 @@ def fold_organization(
         "announcements": [],
         "version": max((entry.event.version for entry in history), default=0),
         "event_count": len(history),
-        "history": [entry.to_json() for entry in history],
         "sources": collect_sources(effective),
         "conflicts": [],
         "warnings": occurred_after_recorded(effective),
     }
+    if with_history:
+        state["history"] = [entry.to_json() for entry in history]
     figures: list[tuple[EffectiveEvent, Mapping[str, Any]]] = []
     for item in effective:
         _APPLY.get(item.type, _ignore)(state, item, figures)
@@ -74,9 +76,10 @@ def organization_state(
     *,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    with_history: bool = True,
 ) -> dict[str, Any]:
     """Return an organization's own state merged with the deals it is party to."""
-    state = fold_organization(org_events, as_of=as_of, known_at=known_at)
+    state = fold_organization(org_events, as_of=as_of, known_at=known_at, with_history=with_history)
     state.update(relate_deals(state["id"], deal_states))
     return state
 

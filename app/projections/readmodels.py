@@ -38,7 +38,7 @@ def search_key(value: str) -> str:
 
 def organization_row(org_id: str, events: Sequence[RecordedEvent]) -> dict[str, Any]:
     """Fold an organization stream into its read-model row."""
-    state = fold_organization(events)
+    state = fold_organization(events, with_history=False)
     names = [org_id, state.get("name") or ""]
     names += [a["alias"] for a in state.get("aliases") or []]
     names += [f["name"] for f in state.get("former_names") or []]
@@ -55,7 +55,7 @@ def organization_row(org_id: str, events: Sequence[RecordedEvent]) -> dict[str, 
 
 def deal_row(deal_id: str, events: Sequence[RecordedEvent]) -> dict[str, Any]:
     """Fold a deal stream into its read-model row."""
-    state = fold_deal(events)
+    state = fold_deal(events, with_history=False)
     return {
         "deal_id": deal_id,
         "kind": state.get("kind") or "",
