@@ -24,7 +24,17 @@ def readyz() -> ResponseReturnValue:
     try:
         at_head = migrate.is_at_head(runtime().engine)
     except SQLAlchemyError:
-        return jsonify(status="unavailable", reason="database unreachable"), 503
+        return _unready("the database cannot be reached")
     if not at_head:
-        return jsonify(status="unavailable", reason="migrations not at head"), 503
+        return _unready("the database schema is not at the newest migration")
     return jsonify(status="ready")
+
+
+def _unready(detail: str) -> ResponseReturnValue:
+    """Answer 503 as application/problem+json, like every other error."""
+    body = {"type": "about:blank", "title": "Not ready", "status": 503, "detail": detail}
+    response = jsonify(body)
+    response.status_code = 503
+    response.mimetype = "application/problem+json"
+    response.headers["Retry-After"] = "5"
+    return response

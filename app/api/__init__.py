@@ -1,0 +1,103 @@
+"""The HTTP API v1 (flask-smorest): blueprints, problem+json errors, auth, limits, idempotency, metrics.
+
+A request passes, in order: request id, timer, token, rate limit, role, body
+checks (413, 415), the Idempotency-Key claim; then the view, which parses,
+makes one service call and serialises.
+"""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from app.api import auth, errors, idempotency, metrics, ratelimit
+from app.api.schemas import Problem
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+API_CONFIG: dict[str, Any] = {
+    "API_TITLE": "dealtracker",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    # Offline the page still loads; its scripts come from this CDN when it is reachable.
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "What the press reports about who invests in, partners with and"
+            " acquires whom, as immutable events. Errors are application/problem+json;"
+            " state reads answer {state, basis}."
+        },
+        "security": [{"bearerAuth": []}],
+    },
+}
+
+
+class DealtrackerApi(Api):
+    """flask-smorest's Api, documenting errors as application/problem+json."""
+
+    ERROR_SCHEMA = Problem
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, errors.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "An error (problem+json)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, errors.PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+def check_body() -> None:
+    """Refuse bodies over the size limit (413) and writes whose body is not JSON (415)."""
+    if not request.path.startswith(auth.API_PREFIX) or request.method not in WRITE_METHODS:
+        return
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if has_body and not (request.is_json or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType(
+            f"the body must be application/json, not {request.mimetype or 'untyped'}"
+        )
+
+
+def init_app(app: Flask) -> None:
+    """Attach the API to the app."""
+    from app.api import deals, events, feed, ops, organizations
+
+    for key, value in API_CONFIG.items():
+        app.config.setdefault(key, value)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    api = DealtrackerApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API token"}
+    )
+    errors.init_app(app)  # after Api(): replaces flask-smorest's JSON error handler
+    for hook in (
+        auth.assign_request_id,
+        metrics.start_timer,
+        auth.authenticate_request,
+        ratelimit.limit_request,
+        auth.authorize_request,
+        check_body,
+        idempotency.claim_key,
+    ):
+        app.before_request(hook)
+    auth.init_app(app)
+    ratelimit.init_app(app)
+    idempotency.init_app(app)
+    metrics.init_app(app)
+    for blueprint in (organizations.blp, deals.blp, events.blp, feed.blp, ops.blp):
+        api.register_blueprint(blueprint)
