@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -92,10 +93,16 @@ class HistoryEntry:
         return entry
 
 
+@lru_cache(maxsize=1 << 17)
+def _uuid_text(value: UUID) -> str:
+    return str(value)
+
+
 def event_key(value: Any) -> str:
     """Return the canonical string form of an event id (UUID or text)."""
     if isinstance(value, UUID):
-        return str(value)
+        # Folds ask for the same ids many times; UUID.__str__ dominated replays.
+        return _uuid_text(value)
     try:
         return str(UUID(str(value)))
     except ValueError:
