@@ -42,8 +42,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     store = EventStore(engine, clock=clock, lock_timeout_ms=settings.lock_timeout_ms)
     app.extensions["dealtracker"] = Runtime(settings, url, engine, store, clock)
 
+    from app import logs
     from app.ops import ops
 
+    logs.init_app(app)
     app.register_blueprint(ops)
     _register_optional(app)
     return app

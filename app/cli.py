@@ -142,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"dealtracker: configuration error: {error}", file=sys.stderr)
         return 2
+    from app.logs import configure_logging
+
+    configure_logging(settings)
     try:
         return int(args.func(args, settings))
     except (ValueError, ConfigError) as error:

@@ -44,6 +44,10 @@ class Settings:
     env: str = "development"
     public_reads: bool = False
     log_level: str = "INFO"
+    log_format: str = "auto"
+    web_concurrency: int = 2
+    gunicorn_threads: int = 4
+    port: int = 8000
     max_body_bytes: int = 1024 * 1024
     rate_limit_per_minute: int = 600
     lock_timeout_ms: int = 5000
@@ -65,6 +69,10 @@ class Settings:
             env=env.get("DEALTRACKER_ENV", "development"),
             public_reads=_bool("PUBLIC_READS", env.get("PUBLIC_READS", "false")),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_format=env.get("LOG_FORMAT", "auto").lower(),
+            web_concurrency=_int("WEB_CONCURRENCY", env.get("WEB_CONCURRENCY", "2"), 1),
+            gunicorn_threads=_int("GUNICORN_THREADS", env.get("GUNICORN_THREADS", "4"), 1),
+            port=_int("PORT", env.get("PORT", "8000"), 1),
             max_body_bytes=_int("MAX_BODY_BYTES", env.get("MAX_BODY_BYTES", "1048576"), 1024),
             rate_limit_per_minute=_int(
                 "RATE_LIMIT_PER_MINUTE", env.get("RATE_LIMIT_PER_MINUTE", "600")
@@ -91,6 +99,8 @@ class Settings:
             raise ConfigError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}"
             )
+        if self.log_format not in ("auto", "json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be auto, json or text, not {self.log_format!r}")
         if self.env == "production" and (
             self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
         ):

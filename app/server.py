@@ -1,8 +1,7 @@
-"""gunicorn, started from code so `dealtracker serve` needs no separate config file."""
+"""gunicorn, started from code for `dealtracker serve`, with the settings of app/gunicorn_conf.py."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -11,12 +10,18 @@ from gunicorn.app.base import BaseApplication
 class _Gunicorn(BaseApplication):
     """A gunicorn application whose workers each build the app with create_app()."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        # The same module the compose `api` command loads with `-c python:app.gunicorn_conf`.
+        from app import gunicorn_conf
+
+        for key, value in vars(gunicorn_conf).items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+        for key, value in self.overrides.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
@@ -27,15 +32,7 @@ class _Gunicorn(BaseApplication):
 
 def run_gunicorn(host: str, port: int, *, workers: int | None = None) -> None:
     """Serve the app on host:port until stopped."""
-    count = workers or int(os.environ.get("WEB_CONCURRENCY", "2"))
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": count,
-            "worker_class": "gthread",
-            "threads": int(os.environ.get("GUNICORN_THREADS", "4")),
-            "graceful_timeout": 20,
-            "timeout": 60,
-            "accesslog": None,
-        }
-    ).run()
+    overrides: dict[str, Any] = {"bind": [f"{host}:{port}"]}
+    if workers:
+        overrides["workers"] = workers
+    _Gunicorn(overrides).run()
