@@ -13,16 +13,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 # Compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}.
+T = TypeVar("T")
 _VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)")
 
 
@@ -101,19 +102,18 @@ class Running:
 
     def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def output(self) -> str:
         """Return everything the process has written so far."""
-        self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def json_lines(self) -> list[dict[str, Any]]:
@@ -133,8 +133,6 @@ class Running:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             return self.process.wait(10)
-        finally:
-            self._log.close()
 
 
 def get(
@@ -162,3 +160,14 @@ def wait_until_up(running: Running, base_url: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"no answer within {timeout} s:\n{running.output()}")
+
+
+def eventually(read: Callable[[], T], timeout: float = 5) -> T:
+    """Return read() once it is truthy (log lines reach the file a moment after the response)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read()
+        if found or time.monotonic() > deadline:
+            assert found, f"nothing within {timeout} s"
+            return found
+        time.sleep(0.05)

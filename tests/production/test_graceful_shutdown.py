@@ -1,0 +1,63 @@
+"""On SIGTERM gunicorn lets the requests in hand finish before it exits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.store.database import make_engine
+from app.store.tokens import create_token
+from tests.production.compose import (
+    Running,
+    compose_variables,
+    free_port,
+    get,
+    process_env,
+    service,
+    wait_until_up,
+)
+
+
+def _reader_token(database_url: str) -> str:
+    engine: Engine = make_engine(database_url, Settings())
+    try:
+        return create_token(engine, role="reader", name="graceful")
+    finally:
+        engine.dispose()
+
+
+def test_a_long_poll_in_flight_at_sigterm_still_gets_its_whole_answer(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    token = _reader_token(fresh_database_url)
+    svc = service("api", compose_variables(WEB_CONCURRENCY="1"))
+    port = free_port()
+    env = process_env(
+        svc, fresh_database_url, PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m")
+    )
+    running = Running(svc.command, env, tmp_path / "api.log")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(running, base_url)
+        # An empty log: the long poll waits its full 3 s for an event that never comes.
+        url = f"{base_url}/api/v1/events?wait=3"
+        with ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            answer = pool.submit(get, url, {"Authorization": f"Bearer {token}"}, 15)
+            time.sleep(0.8)
+            running.process.send_signal(signal.SIGTERM)
+            status, _, body = answer.result()
+            waited = time.monotonic() - started
+    finally:
+        exit_status = running.terminate()
+    assert status == 200, body
+    assert json.loads(body)["items"] == []
+    assert waited >= 2.5
+    assert exit_status == 0, running.output()
+    assert "Handling signal: term" in running.output()
