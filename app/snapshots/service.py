@@ -131,7 +131,9 @@ def run_due(
             slots = due_slots(schedule, store.last_slot(conn, schedule.name), now)
             # A slot later than the database's clock may still gain events: not due yet.
             slots = [slot for slot in slots if slot <= _database_now(conn)]
-        meter = progress(f"snapshots {schedule.name}", len(slots)) if progress else None
+        meter = (
+            progress(f"snapshots {schedule.name}", len(slots)) if progress and slots[1:] else None
+        )
         base: GlobalState | None = None
         for slot in slots:
             taken = take(
