@@ -75,7 +75,7 @@ def check_body() -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the API to the app."""
-    from app.api import deals, events, feed, ops, organizations
+    from app.api import deals, events, feed, ops, organizations, snapshots
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -99,5 +99,5 @@ def init_app(app: Flask) -> None:
     ratelimit.init_app(app)
     idempotency.init_app(app)
     metrics.init_app(app)
-    for blueprint in (organizations.blp, deals.blp, events.blp, feed.blp, ops.blp):
+    for blueprint in (organizations.blp, deals.blp, events.blp, feed.blp, ops.blp, snapshots.blp):
         api.register_blueprint(blueprint)

@@ -7,6 +7,7 @@ writes its samples there and /metrics aggregates them.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator
 
@@ -40,6 +41,7 @@ LATENCY = Histogram(
 EVENTS_APPENDED = Counter(
     "dealtracker_events_appended_total", "Events appended through the API, by type", ["type"]
 )
+_CONVERTER_RE = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
 def count_appended(events: Iterable[RecordedEvent]) -> None:
@@ -99,7 +101,8 @@ def start_timer() -> None:
 
 def observe(response: Response) -> Response:
     """Count the request under its route template (not its URL, which would explode the labels)."""
-    route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    route = _CONVERTER_RE.sub(r"<\1>", rule)
     REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
     started = g.get("started")
     if started is not None:
