@@ -102,6 +102,7 @@ class Running:
 
     def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
+        self.signalled = False
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command,
@@ -124,10 +125,19 @@ class Running:
                 lines.append(json.loads(line))
         return lines
 
-    def terminate(self, timeout: float = 40) -> int:
-        """Send SIGTERM and wait for the exit status; SIGKILL the group if it hangs."""
-        if self.process.poll() is None:
+    def sigterm(self) -> None:
+        """Send SIGTERM once: to gunicorn and procrastinate alike a second one means hurry."""
+        if self.process.poll() is None and not self.signalled:
             self.process.send_signal(signal.SIGTERM)
+        self.signalled = True
+
+    def terminate(self, timeout: float = 40) -> int:
+        """Send SIGTERM (if not sent yet) and return the exit status."""
+        self.sigterm()
+        return self.wait(timeout)
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the exit status; SIGKILL the process group if it hangs."""
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:

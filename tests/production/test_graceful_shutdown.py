@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,7 +50,7 @@ def test_a_long_poll_in_flight_at_sigterm_still_gets_its_whole_answer(
             started = time.monotonic()
             answer = pool.submit(get, url, {"Authorization": f"Bearer {token}"}, 15)
             time.sleep(0.8)
-            running.process.send_signal(signal.SIGTERM)
+            running.sigterm()
             status, _, body = answer.result()
             waited = time.monotonic() - started
     finally:
