@@ -128,6 +128,14 @@ def get(engine: Engine, snapshot_id: int) -> tuple[SnapshotInfo, dict[str, Any]]
     return None if row is None else (_info(row), decode_state(row["state"]))
 
 
+def info(engine: Engine, snapshot_id: int) -> SnapshotInfo | None:
+    """Return a snapshot's basis without its state, or None."""
+    with engine.connect() as conn:
+        sql = text(f"SELECT {_META} FROM snapshots WHERE id = :id")
+        row = conn.execute(sql, {"id": snapshot_id}).mappings().first()
+    return None if row is None else _info(row)
+
+
 def listing(engine: Engine, *, limit: int = 50, before: int | None = None) -> list[SnapshotInfo]:
     """Return snapshots newest first (by id), after a cursor."""
     clause = "" if before is None else "WHERE id < :before"
