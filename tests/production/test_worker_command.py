@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -10,7 +11,14 @@ import pytest
 
 from app.config import Settings
 from app.store.database import libpq_url
-from tests.production.compose import Running, compose_variables, eventually, process_env, service
+from tests.production.compose import (
+    ROOT,
+    Running,
+    compose_variables,
+    eventually,
+    process_env,
+    service,
+)
 
 queue = pytest.importorskip(
     "app.jobs.queue", reason="`dealtracker worker` (app/jobs) is not there yet"
@@ -73,3 +81,20 @@ def test_a_job_in_hand_at_sigterm_is_finished_before_the_worker_exits(
         exit_status = running.terminate(timeout=20)
     assert exit_status == 0, running.output()
     assert _scalar(fresh_database_url, status_sql, job_id) == "succeeded"
+
+
+def test_the_worker_refuses_a_bad_schedule_setting_with_a_clear_message(
+    database_url: str,
+) -> None:
+    svc = service("worker", compose_variables(SNAPSHOT_TIMEZONE="Mars/Olympus_Mons"))
+    done = subprocess.run(
+        svc.command,
+        cwd=ROOT,
+        env=process_env(svc, database_url),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "SNAPSHOT_TIMEZONE must be an IANA time zone" in done.stderr
+    assert "Traceback" not in done.stderr
