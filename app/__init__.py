@@ -56,5 +56,9 @@ def _register_optional(app: Flask) -> None:
     try:
         from app.api import init_app as init_api
     except ImportError:
-        return
-    init_api(app)
+        pass
+    else:
+        init_api(app)
+    from app.admin import init_app as init_admin
+
+    init_admin(app)

@@ -1,0 +1,154 @@
+"""Deals: the filtered list, opening a deal with parties chosen by search, and the deal page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from app.admin.blueprint import actor, admin, moment, page_after, tracker
+from app.admin.entry import ENVELOPE_FIELDS, occurred_or_today, read_source
+from app.admin.fields import form_fields, recordable_types
+from app.admin.forms import FormErrors
+from app.admin.parties import ROLES, Party, find_party, read_parties
+from app.admin.security import requires
+from app.domain.envelope import ATTRIBUTIONS, NewEvent
+from app.domain.events import DEAL_KINDS, SLUG_RE, ValidationFailed, slugify
+from app.runtime import runtime
+from app.service import NotFound
+
+PAGE = 50
+STATUSES = sorted(
+    {status for kind in DEAL_KINDS for status in form_fields(f"{kind}.reported")[0].choices}
+)
+
+
+@admin.get("/deals")
+@requires("reader")
+def deals() -> ResponseReturnValue:
+    """List deals filtered by party, type and status."""
+    args = request.args
+    kind = args.get("kind") if args.get("kind") in DEAL_KINDS else None
+    status = args.get("status") if args.get("status") in STATUSES else None
+    party = find_party(tracker(), args.get("party", ""))
+    if party.typed and party.chosen is None:
+        found = []
+    else:
+        found = tracker().list_deals(
+            party=party.chosen["id"] if party.chosen else None,
+            kind=kind,
+            status=status,
+            limit=PAGE + 1,
+            after=page_after(),
+        )
+    more = found[PAGE - 1]["id"] if len(found) > PAGE else None
+    return render_template(
+        "admin/deals.html",
+        found=found[:PAGE],
+        more=more,
+        party=party,
+        kinds=DEAL_KINDS,
+        statuses=STATUSES,
+    )
+
+
+@admin.route("/deals/new", methods=["GET", "POST"])
+@requires("editor")
+def new_deal() -> ResponseReturnValue:
+    """Open a deal: choose its type, then its parties by search, and give it a title."""
+    kind = request.values.get("kind", "")
+    if kind not in DEAL_KINDS:
+        return render_template("admin/deal_kind.html", kinds=DEAL_KINDS, values=request.args)
+    errors = FormErrors()
+    service = tracker()
+    if request.method == "GET":
+        parties = [_prefilled(role, label) for role, label in ROLES[kind]]
+        values = MultiDict({"source_attribution": "reported", **request.args})
+        return render_template(
+            "admin/deal_new.html",
+            kind=kind,
+            parties=parties,
+            values=values,
+            errors=errors,
+            attributions=ATTRIBUTIONS,
+        )
+    parties, chosen = read_parties(service, kind, request.form, errors)
+    occurred_at, precision = occurred_or_today(request.form, errors)
+    title = request.form.get("title", "").strip()
+    deal_id = request.form.get("id", "").strip() or slugify(title, prefix="deal")
+    if SLUG_RE.fullmatch(deal_id) and runtime().store.stream_version(f"deal:{deal_id}"):
+        errors.add("id", f"{deal_id} is taken by another deal; choose another id")
+    if not errors:
+        data = {"kind": kind, "title": title or None, "parties": chosen}
+        source = read_source(request.form)
+        event = NewEvent("deal.opened", data, occurred_at, precision, source, metadata=actor())
+        try:
+            service.append(f"deal:{deal_id}", event)
+        except ValidationFailed as failed:
+            known = ["id", "title", *ENVELOPE_FIELDS, *(p.role for p in parties)]
+            errors.absorb(_members_first(failed.errors), known)
+        else:
+            flash(f"Opened the deal {title}. Record what the article reports below.")
+            return redirect(url_for("admin.deal", deal_id=deal_id))
+    return render_template(
+        "admin/deal_new.html",
+        kind=kind,
+        parties=parties,
+        values=request.form,
+        errors=errors,
+        attributions=ATTRIBUTIONS,
+    ), 422
+
+
+def _prefilled(role: str, label: str) -> Party:
+    """Return a party input, chosen already when the link named it (?investor=helix-cloud)."""
+    typed = request.args.get(role, "")
+    party = find_party(tracker(), typed) if typed else Party(role, label)
+    party.role, party.label = role, label
+    return party
+
+
+def _members_first(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Show partnership member problems next to the first member input."""
+    return {
+        ("data.parties.member_1" if ".members" in path else path): messages
+        for path, messages in errors.items()
+    }
+
+
+@admin.get("/deals/<deal_id>")
+@requires("reader")
+def deal(deal_id: str) -> ResponseReturnValue:
+    """Show a deal's state and timeline, now or as of / as known at a date."""
+    errors = FormErrors()
+    at = moment(errors)
+    service = tracker()
+    try:
+        state, basis = service.deal_state(deal_id, as_of=at.as_of, known_at=at.known_at)
+        history = service.history(f"deal:{deal_id}", known_at=at.known_at)
+    except NotFound as missing:
+        abort(404, str(missing))
+    return render_template(
+        "admin/deal.html",
+        deal=state,
+        names=_party_names(state.get("parties") or {}),
+        basis=basis,
+        history=list(reversed(history)),
+        at=at,
+        errors=errors,
+        record_types=recordable_types("deal", state.get("kind")),
+    )
+
+
+def _party_names(parties: dict[str, Any]) -> dict[str, str]:
+    """Return the name of each party of a deal, by id, for a readable heading."""
+    ids = [v for value in parties.values() for v in (value if isinstance(value, list) else [value])]
+    names = {}
+    for org_id in ids:
+        try:
+            names[org_id] = tracker().organization_state(org_id)[0].get("name") or org_id
+        except NotFound:
+            names[org_id] = org_id
+    return names
