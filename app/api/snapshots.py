@@ -92,9 +92,13 @@ class Snapshots(MethodView):
     @blp.response(201, SnapshotBasis)
     def post(self) -> Any:
         """Take a snapshot of the global state now."""
-        clock = runtime().clock
-        taken = take(runtime().engine, now=clock() if clock else None)
-        info = store.info(runtime().engine, int(taken.id or 0))
+        found = runtime()
+        taken = take(
+            found.engine,
+            now=found.clock() if found.clock else None,
+            lock_timeout_ms=found.settings.lock_timeout_ms,
+        )
+        info = store.info(found.engine, int(taken.id or 0))
         if info is None:  # deleted by retention in the meantime: nothing to show
             raise ApiError(404, f"snapshot {taken.id} was deleted as soon as it was taken")
         return info.to_json(), 201, {"Location": f"/api/v1/snapshots/{info.id}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,8 +34,12 @@ def _engine(settings: Settings) -> Any:
 
 
 def _print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    try:
+        json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` has read enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _describe(taken: Any) -> str:
@@ -58,7 +63,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if not config.schedules:
         print("no SNAPSHOT_SCHEDULES configured: nothing is scheduled", file=sys.stderr)
     # procrastinate defers only wake-ups of the last few minutes; catching up is ours.
-    for taken in run_due(engine, config).taken:
+    for taken in run_due(engine, config, lock_timeout_ms=settings.lock_timeout_ms).taken:
         print(_describe(taken), file=sys.stderr)
     names = ", ".join(f"{s.name}={s.cron}" for s in config.schedules)
     print(f"worker running; schedules in {config.zone.key}: {names or 'none'}", file=sys.stderr)
@@ -77,7 +82,14 @@ def cmd_run_due(args: argparse.Namespace, settings: Settings) -> int:
     names = args.schedule or None
     for name in names or ():
         config.get(name)
-    run = run_due(_engine(settings), config, now=args.now, names=names, progress=Progress)
+    run = run_due(
+        _engine(settings),
+        config,
+        now=args.now,
+        names=names,
+        progress=Progress,
+        lock_timeout_ms=settings.lock_timeout_ms,
+    )
     for taken in run.taken:
         print(_describe(taken))
     print(f"{sum(t.id is not None for t in run.taken)} taken, {run.deleted} deleted by retention")
@@ -89,7 +101,8 @@ def cmd_take(args: argparse.Namespace, settings: Settings) -> int:
     from app.progress import Progress
     from app.snapshots.service import take
 
-    taken = take(_engine(settings), progress=Progress("snapshot"))
+    engine = _engine(settings)
+    taken = take(engine, progress=Progress("snapshot"), lock_timeout_ms=settings.lock_timeout_ms)
     print(_describe(taken))
     return 0
 

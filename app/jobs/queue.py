@@ -41,7 +41,9 @@ def create_job_app(
         """Take the schedule's due slots (missed ones too) and apply retention."""
         # The job may start after its wake-up time; never before it.
         now = max(datetime.now(UTC), datetime.fromtimestamp(timestamp, UTC))
-        run = run_due(engine, config, now=now, names=[schedule])
+        run = run_due(
+            engine, config, now=now, names=[schedule], lock_timeout_ms=settings.lock_timeout_ms
+        )
         for taken in run.taken:
             log.info(
                 "snapshot %s for %s slot %s",

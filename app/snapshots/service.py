@@ -86,11 +86,12 @@ def take(
     late: bool = False,
     base: GlobalState | None = None,
     progress: Progress | None = None,
+    lock_timeout_ms: int = 5000,
 ) -> Taken:
     """Take one snapshot: of a schedule's slot (known_at = the slot), or on demand (known_at = now)."""
     with engine.begin() as conn:
         # Holding the append lock, every event recorded by `known_at` is committed.
-        EventStore(engine).lock(conn)
+        EventStore(engine, lock_timeout_ms=lock_timeout_ms).lock(conn)
         database_now: datetime = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
         taken_at = utc(now) if now is not None else database_now
         known_at = utc(slot) if slot is not None else taken_at
@@ -120,6 +121,7 @@ def run_due(
     now: datetime | None = None,
     names: Sequence[str] | None = None,
     progress: ProgressFactory | None = None,
+    lock_timeout_ms: int = 5000,
 ) -> DueRun:
     """Take every due slot not yet taken (missed ones marked late), then apply retention; safe to run concurrently."""
     now = utc(now) if now is not None else datetime.now(UTC)
@@ -143,6 +145,7 @@ def run_due(
                 now=now,
                 late=schedule.is_late(slot, now),
                 base=base,
+                lock_timeout_ms=lock_timeout_ms,
             )
             base = taken.computed or base
             run.taken.append(taken)

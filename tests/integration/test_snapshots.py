@@ -22,6 +22,7 @@ from app.snapshots import store
 from app.snapshots.schedules import SnapshotConfig, load_config
 from app.snapshots.service import global_state, run_due, take
 from app.snapshots.state import canonical_json
+from app.store import migrate
 from app.store.database import make_engine
 from app.store.eventstore import EventStore
 
@@ -138,6 +139,7 @@ def test_two_run_due_processes_racing_for_one_slot_make_one_snapshot(
         "DATABASE_URL": fresh_database_url,
         "SNAPSHOT_SCHEDULES": "daily=0 0 * * *",
         "SNAPSHOT_TIMEZONE": "Asia/Seoul",
+        "LOCK_TIMEOUT_MS": "30000",
     }
     command = [sys.executable, "-m", "app.cli", "snapshots", "run-due"]
     command += ["--now", "2025-01-10T15:00:30Z"]
@@ -246,3 +248,21 @@ def test_global_reads_start_from_the_nearest_snapshot_and_equal_a_full_replay(
     assert before.base_id is None and before.position == 5
     assert canonical_json(before.state) == replay(fresh_engine, utc("2025-01-10T08:05:00"))
     assert snapshot.known_at == utc("2025-01-10T09:00:00")
+
+
+def test_migration_0004_goes_down_and_up_with_the_procrastinate_schema(
+    fresh_engine: Engine,
+) -> None:
+    tables = text(
+        "SELECT count(*) FROM pg_tables WHERE tablename = 'snapshots'"
+        " OR tablename LIKE 'procrastinate%'"
+    )
+    with fresh_engine.connect() as conn:
+        assert conn.execute(tables).scalar_one() == 5
+    migrate.downgrade(fresh_engine, "0003")
+    with fresh_engine.connect() as conn:
+        assert conn.execute(tables).scalar_one() == 0
+        functions = "SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%'"
+        assert conn.execute(text(functions)).scalar_one() == 0
+    migrate.upgrade(fresh_engine)
+    assert migrate.is_at_head(fresh_engine)
