@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,6 +53,8 @@ def _describe(taken: Any) -> str:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Apply migrations, take the slots missed while no worker ran, then run the procrastinate worker."""
+    # Until procrastinate installs its own handlers, SIGTERM simply ends the start-up.
+    signal.signal(signal.SIGTERM, _stop_starting)
     from app.jobs.queue import create_job_app
     from app.snapshots.schedules import load_config
     from app.snapshots.service import run_due
@@ -70,6 +73,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     job_app = create_job_app(settings, engine=engine, config=config)
     job_app.run_worker(concurrency=args.concurrency, name=args.name)
     return 0
+
+
+def _stop_starting(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def cmd_run_due(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
@@ -25,6 +26,11 @@ def _snapshots(engine: Engine) -> list[tuple[str, datetime, bool]]:
     with engine.connect() as conn:
         sql = "SELECT schedule, slot, late FROM snapshots ORDER BY slot"
         return [tuple(row) for row in conn.execute(text(sql))]  # type: ignore[misc]
+
+
+def _registered_workers(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
 
 
 def _current_minute() -> datetime:
@@ -57,7 +63,9 @@ def test_the_periodic_task_fires_in_a_real_worker_and_takes_the_slot(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
 
-    asyncio.run(work_until_a_snapshot_exists())
+    # A thread of its own: another test's tooling (a browser driver) may own this thread's loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work_until_a_snapshot_exists()).result(timeout=60)
 
     [(schedule, slot, _late)] = _snapshots(fresh_engine)[:1]
     assert schedule == "minutely" and slot >= started
@@ -90,7 +98,7 @@ def test_the_worker_command_catches_up_at_start_and_stops_on_sigterm(
     )
     try:
         deadline = time.monotonic() + 20
-        while not _snapshots(fresh_engine):
+        while not (_snapshots(fresh_engine) and _registered_workers(fresh_engine)):
             assert worker.poll() is None, worker.communicate()[1]
             assert time.monotonic() < deadline, "the worker took no snapshot within 20 s"
             time.sleep(0.1)
