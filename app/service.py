@@ -84,6 +84,8 @@ class DealTracker:
             result = self.store.append_batch(
                 [(stream_id, [event], expected) for stream_id, event, expected in normalized],
                 conn=conn,
+                locked=True,
+                checked=True,
             )
             for event in result.events:
                 streams.setdefault(event.stream_id, []).append(event)

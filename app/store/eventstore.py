@@ -89,9 +89,13 @@ class EventStore:
 
     def lock(self, conn: Connection) -> None:
         """Take the append lock for the rest of the transaction, or raise StoreBusy."""
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self.lock_timeout_ms)}")
+        # One round trip: the FROM clause sets the timeout before the lock is asked for.
+        statement = (
+            f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}) FROM"
+            f" (SELECT set_config('lock_timeout', '{int(self.lock_timeout_ms)}', true)) AS timeout"
+        )
         try:
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")
+            conn.exec_driver_sql(statement)
         except OperationalError as error:
             if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
                 raise StoreBusy("the event log is busy; try again") from None
@@ -109,8 +113,11 @@ class EventStore:
         """Append events to one stream atomically, checking the expected version first."""
         if conn is None:
             with self.transaction() as own:
-                return self.append(
-                    stream_id, new_events, expected_version, conn=own, recorded_at=recorded_at
+                return self.append_batch(
+                    [(stream_id, new_events, expected_version)],
+                    conn=own,
+                    recorded_at=recorded_at,
+                    locked=True,
                 )
         return self.append_batch(
             [(stream_id, new_events, expected_version)], conn=conn, recorded_at=recorded_at
@@ -122,26 +129,33 @@ class EventStore:
         *,
         conn: Connection | None = None,
         recorded_at: datetime | None = None,
+        locked: bool = False,
+        checked: bool = False,
     ) -> AppendResult:
-        """Append to several streams in one transaction: all of it or nothing."""
+        """Append to several streams in one transaction: all of it or nothing.
+
+        `locked`: the caller's transaction already holds the append lock (store.transaction()).
+        `checked`: the caller has already looked for these event ids (already_appended).
+        """
         if conn is None:
             with self.transaction() as own:
-                return self.append_batch(writes, conn=own, recorded_at=recorded_at)
-        self.lock(conn)
+                return self.append_batch(writes, conn=own, recorded_at=recorded_at, locked=True)
+        if not locked:
+            self.lock(conn)
         flat = [(stream_id, event) for stream_id, batch, _ in writes for event in batch]
         if not flat:
             return AppendResult([], created=False)
-        existing = self.already_appended(conn, flat)
-        if existing is not None:
-            return AppendResult(existing, created=False)
+        if not checked:
+            existing = self.already_appended(conn, flat)
+            if existing is not None:
+                return AppendResult(existing, created=False)
 
-        head_position, head_recorded_at = self._head(conn)
-        now = self._recorded_at(conn, head_recorded_at, recorded_at)
-        versions: dict[str, int] = {}
+        head_position, head_recorded_at, clock, versions = self._head_and_versions(
+            conn, [stream_id for stream_id, _, _ in writes]
+        )
+        now = self._recorded_at(head_recorded_at, recorded_at, clock)
         rows: list[dict[str, Any]] = []
         for stream_id, batch, expected in writes:
-            if stream_id not in versions:
-                versions[stream_id] = self.stream_version(stream_id, conn=conn)
             current = versions[stream_id]
             if expected is not None and expected != current:
                 raise WrongExpectedVersion(stream_id, expected, current)
@@ -264,6 +278,24 @@ class EventStore:
                 return [decode(r) for r in own.execute(text(sql), params).mappings()]
         return [decode(r) for r in conn.execute(text(sql), params).mappings()]
 
+    def _head_and_versions(
+        self, conn: Connection, stream_ids: Sequence[str]
+    ) -> tuple[int, datetime | None, datetime, dict[str, int]]:
+        """Return the log's head, the server clock and each stream's version, in one round trip."""
+        ids = list(dict.fromkeys(stream_ids))
+        row = conn.execute(
+            text(
+                "SELECT h.position, h.recorded_at, clock_timestamp(),"
+                " ARRAY(SELECT coalesce((SELECT max(version) FROM events WHERE stream_id = s.id), 0)"
+                "       FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS s(id, n) ORDER BY s.n)"
+                " FROM (SELECT 1) AS one LEFT JOIN"
+                " (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h ON true"
+            ),
+            {"ids": ids},
+        ).one()
+        head = 0 if row[0] is None else int(row[0])
+        return head, row[1], row[2], dict(zip(ids, map(int, row[3]), strict=True))
+
     def _head(self, conn: Connection) -> tuple[int, datetime | None]:
         row = conn.execute(
             text("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
@@ -271,7 +303,7 @@ class EventStore:
         return (0, None) if row is None else (int(row[0]), row[1])
 
     def _recorded_at(
-        self, conn: Connection, head: datetime | None, supplied: datetime | None
+        self, head: datetime | None, supplied: datetime | None, server_now: datetime
     ) -> datetime:
         """Take recorded_at under the lock; a supplied or injected time may not go backwards."""
         explicit = supplied or (self.clock() if self.clock else None)
@@ -282,7 +314,7 @@ class EventStore:
                     f"recorded_at {explicit.isoformat()} is before the log's newest {head.isoformat()}"
                 )
             return explicit
-        now: datetime = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+        now = server_now
         # The server clock can step back (NTP); the log's order must not.
         return max(now, head) if head is not None else now
 
