@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,11 +12,11 @@ from werkzeug.datastructures import MultiDict
 from app.admin.blueprint import actor, admin, moment, page_after, tracker
 from app.admin.entry import ENVELOPE_FIELDS, occurred_or_today, read_source
 from app.admin.fields import form_fields, recordable_types
-from app.admin.forms import FormErrors
+from app.admin.forms import FormData, FormErrors
 from app.admin.parties import ROLES, Party, find_party, read_parties
 from app.admin.security import requires
 from app.domain.envelope import ATTRIBUTIONS, NewEvent
-from app.domain.events import DEAL_KINDS, SLUG_RE, ValidationFailed, slugify
+from app.domain.events import DEAL_KINDS, SLUG_RE, ValidationFailed, normalize_new_event, slugify
 from app.runtime import runtime
 from app.service import NotFound
 
@@ -74,23 +75,14 @@ def new_deal() -> ResponseReturnValue:
             errors=errors,
             attributions=ATTRIBUTIONS,
         )
-    parties, chosen = read_parties(service, kind, request.form, errors)
-    occurred_at, precision = occurred_or_today(request.form, errors)
-    title = request.form.get("title", "").strip()
-    deal_id = request.form.get("id", "").strip() or slugify(title, prefix="deal")
-    if SLUG_RE.fullmatch(deal_id) and runtime().store.stream_version(f"deal:{deal_id}"):
-        errors.add("id", f"{deal_id} is taken by another deal; choose another id")
+    parties, deal_id, event = _read_deal(kind, request.form, errors)
     if not errors:
-        data = {"kind": kind, "title": title or None, "parties": chosen}
-        source = read_source(request.form)
-        event = NewEvent("deal.opened", data, occurred_at, precision, source, metadata=actor())
         try:
             service.append(f"deal:{deal_id}", event)
         except ValidationFailed as failed:
-            known = ["id", "title", *ENVELOPE_FIELDS, *(p.role for p in parties)]
-            errors.absorb(_members_first(failed.errors), known)
+            errors.absorb(_members_first(failed.errors), _deal_fields(parties))
         else:
-            flash(f"Opened the deal {title}. Record what the article reports below.")
+            flash(f"Opened the deal {event.data['title']}. Record what the article reports below.")
             return redirect(url_for("admin.deal", deal_id=deal_id))
     return render_template(
         "admin/deal_new.html",
@@ -102,6 +94,31 @@ def new_deal() -> ResponseReturnValue:
     ), 422
 
 
+def _read_deal(kind: str, form: FormData, errors: FormErrors) -> tuple[list[Party], str, NewEvent]:
+    """Read the new-deal form: parties by search, title, id, when and source, all checked."""
+    parties, chosen = read_parties(tracker(), kind, form, errors)
+    occurred_at, precision = occurred_or_today(form, errors)
+    title = form.get("title", "").strip()
+    deal_id = form.get("id", "").strip() or slugify(title, prefix="deal")
+    data = {"kind": kind, "title": title or None, "parties": chosen}
+    event = NewEvent(
+        "deal.opened", data, occurred_at, precision, read_source(form), metadata=actor()
+    )
+    try:
+        normalize_new_event(f"deal:{deal_id}", event)
+    except ValidationFailed as failed:
+        # Parties still to be picked are already explained next to their inputs.
+        found = {p: m for p, m in failed.errors.items() if not (errors and ".parties" in p)}
+        errors.absorb(_members_first(found), _deal_fields(parties))
+    if SLUG_RE.fullmatch(deal_id) and runtime().store.stream_version(f"deal:{deal_id}"):
+        errors.add("id", f"{deal_id} is taken by another deal; choose another id")
+    return parties, deal_id, event
+
+
+def _deal_fields(parties: list[Party]) -> list[str]:
+    return ["id", "title", *ENVELOPE_FIELDS, *(p.role for p in parties)]
+
+
 def _prefilled(role: str, label: str) -> Party:
     """Return a party input, chosen already when the link named it (?investor=helix-cloud)."""
     typed = request.args.get(role, "")
@@ -110,12 +127,14 @@ def _prefilled(role: str, label: str) -> Party:
     return party
 
 
-def _members_first(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+def _members_first(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     """Show partnership member problems next to the first member input."""
-    return {
-        ("data.parties.member_1" if ".members" in path else path): messages
-        for path, messages in errors.items()
-    }
+    placed: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        placed.setdefault("data.parties.member_1" if ".members" in path else path, []).extend(
+            messages
+        )
+    return placed
 
 
 @admin.get("/deals/<deal_id>")

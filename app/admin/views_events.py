@@ -12,13 +12,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from app.admin.blueprint import actor, admin, tracker
+from app.admin.effects import effect
 from app.admin.entry import (
     Draft,
     current_data,
     draft_correction,
     draft_report,
     draft_retraction,
-    effect,
 )
 from app.admin.fields import TYPE_TITLES, form_fields, recordable_types
 from app.admin.forms import FormData, FormErrors, fill_fields

@@ -61,6 +61,7 @@ def test_an_unknown_party_and_a_missing_source_are_shown_next_to_their_fields(
     assert response.status_code == 422
     assert 'id="err-investor"' in html and "No organization matches" in html
     assert 'id="err-investee"' in html
+    assert 'id="err-source_publisher"' in html  # every problem at once, not one per submit
 
 
 def test_opening_a_deal_starts_with_choosing_its_type(editor: Browser) -> None:
