@@ -18,11 +18,10 @@ from app.api.common import (
     decode_cursor,
     envelope,
     new_event,
-    page,
     tracker,
 )
+from app.api.logpage import log_page
 from app.api.metrics import count_appended
-from app.domain.envelope import RecordedEvent
 from app.domain.events import ValidationFailed
 from app.runtime import runtime
 from app.service import NotFound
@@ -52,14 +51,9 @@ class EventLog(MethodView):
             types=split_types(args.get("type")),
             stream_id=args.get("stream"),
             wait=args["wait"],
+            encoded=True,
         )
-        shown = found[: args["limit"]]
-        return page(
-            [envelope(event) for event in found],
-            args["limit"],
-            key=lambda item: item["position"],
-            last_position=shown[-1].position if shown else after,
-        )
+        return log_page(found, args["limit"], after)
 
 
 @blp.route("/events/<uuid:event_id>")
@@ -153,15 +147,18 @@ def read_log(
     types: Sequence[str] | None,
     stream_id: str | None,
     wait: float,
-) -> list[RecordedEvent]:
+    encoded: bool = False,
+) -> list[Any]:
     """Read the log after a position; with nothing there, poll until something arrives or `wait` ends.
 
     Appends take the log's lock until they commit and positions are max + 1 under it,
-    so `position > after` never skips an event that commits later.
+    so `position > after` never skips an event that commits later. `encoded` returns
+    rows with their JSON left as text (EventStore.read_all_encoded) instead of events.
     """
+    read = store.read_all_encoded if encoded else store.read_all
     deadline = time.monotonic() + wait
     while True:
-        found = store.read_all(after=after, limit=limit, types=types, stream_id=stream_id)
+        found = read(after=after, limit=limit, types=types, stream_id=stream_id)
         remaining = deadline - time.monotonic()
         if found or remaining <= 0:
             return found
