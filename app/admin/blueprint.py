@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from app.admin.forms import FormErrors, end_of_day, parse_day
 from app.admin.security import check_csrf, csrf_token, current_user, load_user
+from app.logs import current_request_id
 from app.runtime import runtime
 from app.service import DealTracker
 from app.store.tokens import role_at_least
@@ -50,8 +51,11 @@ def tracker() -> DealTracker:
 
 def actor() -> dict[str, str]:
     """Return the metadata that says who entered an event, and through what."""
-    user = current_user()
-    return {"actor": f"user:{user.username}" if user else "unknown", "client": "admin"}
+    metadata = {"actor": g.get("actor") or "unknown", "client": "admin"}
+    request_id = current_request_id()
+    if request_id:
+        metadata["request_id"] = request_id
+    return metadata
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,8 @@ def load_user() -> None:
         session.clear()
         user = None
     g.user = user
+    if user is not None:
+        g.actor = f"user:{user.username}"  # the request log names who did it
 
 
 def current_user() -> User | None:
