@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -11,13 +13,43 @@ from flask import Flask, Response, current_app, g, request
 
 from app.api.errors import ApiError
 from app.runtime import runtime
-from app.store.tokens import TokenIdentity, authenticate, role_at_least
+from app.store.tokens import TokenIdentity, authenticate, hash_token, role_at_least
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_PREFIX = "/api/"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:\-]{1,200}")
 _BEARER_RE = re.compile(r"Bearer\s+(\S+)\s*", re.IGNORECASE)
+# A verified token is trusted this long without asking the database again, so a revoked
+# token (or a changed role) takes effect in each worker within this many seconds.
+TOKEN_CACHE_SECONDS = 5.0
+
+
+class TokenCache:
+    """Recently verified tokens, by hash: saves a query on every request."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._found: dict[str, tuple[float, TokenIdentity]] = {}
+        self._lock = threading.Lock()
+
+    def identity(self, engine: Any, token: str) -> TokenIdentity | None:
+        """Return the token's identity, from the cache when it was verified recently."""
+        key, now = hash_token(token), time.monotonic()
+        hit = self._found.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = authenticate(engine, token)
+        with self._lock:
+            if found is None:
+                self._found.pop(key, None)
+                return None
+            if len(self._found) >= self.MAX_ENTRIES:
+                self._found.clear()  # crude, but memory stays bounded
+            self._found[key] = (now + self.seconds, found)
+        return found
 
 
 def requires(role: str) -> Callable[[F], F]:
@@ -77,7 +109,8 @@ def authenticate_request() -> None:
     g.identity = None
     if header is not None:
         match = _BEARER_RE.fullmatch(header)
-        found = authenticate(runtime().engine, match.group(1)) if match else None
+        tokens: TokenCache = current_app.extensions["dealtracker_tokens"]
+        found = tokens.identity(runtime().engine, match.group(1)) if match else None
         if found is None:
             raise _unauthorized("the bearer token is malformed, unknown or revoked")
         g.identity = found
@@ -119,4 +152,5 @@ def _unauthorized(detail: str) -> ApiError:
 
 def init_app(app: Flask) -> None:
     """Put X-Request-ID on every response (the before-request hooks are ordered in app.api)."""
+    app.extensions["dealtracker_tokens"] = TokenCache()
     app.after_request(echo_request_id)

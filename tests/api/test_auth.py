@@ -176,11 +176,17 @@ def test_a_bad_token_is_401_even_with_public_reads(public_app: Flask) -> None:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_revoked_token_is_401(app: Flask) -> None:
+def test_a_revoked_token_is_401_once_the_token_cache_lets_it_go(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
     from sqlalchemy import text
 
     from app.store.tokens import create_token, hash_token
 
+    # Verified tokens are cached for TOKEN_CACHE_SECONDS (5 s); shortened here.
+    monkeypatch.setattr(app.extensions["dealtracker_tokens"], "seconds", 0.2)
     engine = app.extensions["dealtracker"].engine
     token = create_token(engine, role="editor", name="revoked")
     client = app.test_client()
@@ -190,6 +196,8 @@ def test_a_revoked_token_is_401(app: Flask) -> None:
             text("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = :h"),
             {"h": hash_token(token)},
         )
+    assert client.get("/api/v1/deals", headers=bearer(token)).status_code == 200  # still cached
+    time.sleep(0.25)
     assert client.get("/api/v1/deals", headers=bearer(token)).status_code == 401
 
 
