@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from app.admin.blueprint import admin
-from app.admin.display import money
 from app.admin.security import requires
+from app.admin.snapshot_diff import readable
 from app.runtime import runtime
 
 PAGE = 50
-# Paths that change with every event; the diff counts them instead of listing each one.
-NOISY = ("history", "version", "event_count", "sources")
 
 
 def _snapshots() -> Any:
@@ -52,39 +48,7 @@ def snapshot_diff() -> ResponseReturnValue:
     from app.snapshots.diff import diff_states
 
     diff = diff_states(old[1], new[1])
-    sections = {kind: readable(part) for kind, part in diff.items()}
+    sections = {kind: readable(part, old[1][kind], new[1][kind]) for kind, part in diff.items()}
     return render_template(
         "admin/snapshot_diff.html", old=old[0], new=new[0], sections=sections, states=new[1]
     )
-
-
-def readable(part: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn one kind's diff into rows a reader can follow: notable changes, and a count of the rest."""
-    changed = []
-    for entity in part.get("changed", []):
-        rows = [
-            (change["path"], show(change["old"]), show(change["new"]))
-            for change in entity["changes"]
-            if change["path"].split(".")[0] not in NOISY
-        ]
-        quiet = len(entity["changes"]) - len(rows)
-        changed.append({"id": entity["id"], "rows": rows, "quiet": quiet})
-    return {"added": part.get("added", []), "removed": part.get("removed", []), "changed": changed}
-
-
-def show(value: Any) -> str:
-    """Write one value of a diff: amounts exactly, the rest as compact JSON."""
-    if value is None:
-        return "—"
-    if isinstance(value, Mapping) and "amount" in value and "currency" in value:
-        return money(value)
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, Mapping) and "amount" in v for v in value)
-    ):
-        return money(value)
-    if isinstance(value, str):
-        return value
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 200 else text[:200] + "…"
