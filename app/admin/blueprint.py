@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -14,7 +15,7 @@ from app.admin.forms import FormErrors, end_of_day, parse_day
 from app.admin.security import check_csrf, csrf_token, current_user, load_user
 from app.logs import current_request_id
 from app.runtime import runtime
-from app.service import DealTracker
+from app.service import DealTracker, NotFound
 from app.store.tokens import role_at_least
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -89,6 +90,23 @@ def moment(errors: FormErrors) -> Moment:
         read["as_of"],
         read["known_at"],
     )
+
+
+Read = TypeVar("Read")
+
+
+def read_at(
+    read: Callable[[datetime | None, datetime | None], Read], at: Moment, errors: FormErrors
+) -> tuple[Read, Moment]:
+    """Read a state at the moment asked; if it was not known yet then, say so and show it now."""
+    try:
+        return read(at.as_of, at.known_at), at
+    except NotFound as missing:
+        if at.known_at is None:
+            abort(404, str(missing))
+        errors.add("known_at", f"{missing}; shown as known now instead")
+        now = Moment(at.as_of_text, at.known_at_text, at.as_of, None)
+        return read(now.as_of, None), now
 
 
 def page_after() -> str | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from app.admin.blueprint import actor, admin, moment, page_after, tracker
+from app.admin.blueprint import actor, admin, moment, page_after, read_at, tracker
 from app.admin.entry import ENVELOPE_FIELDS, occurred_or_today, read_source
 from app.admin.fields import form_fields, recordable_types
 from app.admin.forms import FormData, FormErrors
@@ -144,11 +145,12 @@ def deal(deal_id: str) -> ResponseReturnValue:
     errors = FormErrors()
     at = moment(errors)
     service = tracker()
-    try:
-        state, basis = service.deal_state(deal_id, as_of=at.as_of, known_at=at.known_at)
-        history = service.history(f"deal:{deal_id}", known_at=at.known_at)
-    except NotFound as missing:
-        abort(404, str(missing))
+
+    def read(as_of: datetime | None, known_at: datetime | None) -> Any:
+        state = service.deal_state(deal_id, as_of=as_of, known_at=known_at)
+        return state, service.history(f"deal:{deal_id}", known_at=known_at)
+
+    ((state, basis), history), at = read_at(read, at, errors)
     return render_template(
         "admin/deal.html",
         deal=state,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from datetime import datetime
+from typing import Any
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from app.admin.blueprint import actor, admin, moment, page_after, tracker
+from app.admin.blueprint import actor, admin, moment, page_after, read_at, tracker
 from app.admin.entry import occurred_or_today
 from app.admin.fields import form_fields, recordable_types
 from app.admin.forms import FormErrors, read_fields
@@ -13,7 +16,6 @@ from app.admin.security import requires
 from app.domain.envelope import NewEvent
 from app.domain.events import SLUG_RE, ValidationFailed, slugify
 from app.runtime import runtime
-from app.service import NotFound
 
 PAGE = 50
 REGISTERED = "organization.registered"
@@ -72,11 +74,12 @@ def organization(org_id: str) -> ResponseReturnValue:
     errors = FormErrors()
     at = moment(errors)
     service = tracker()
-    try:
-        state, basis = service.organization_state(org_id, as_of=at.as_of, known_at=at.known_at)
-        history = service.history(f"org:{org_id}", known_at=at.known_at)
-    except NotFound as missing:
-        abort(404, str(missing))
+
+    def read(as_of: datetime | None, known_at: datetime | None) -> Any:
+        state = service.organization_state(org_id, as_of=as_of, known_at=known_at)
+        return state, service.history(f"org:{org_id}", known_at=known_at)
+
+    ((state, basis), history), at = read_at(read, at, errors)
     return render_template(
         "admin/organization.html",
         org=state,

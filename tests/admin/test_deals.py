@@ -93,6 +93,7 @@ def test_the_deal_page_re_renders_as_of_a_date(editor: Browser, tracker: DealTra
     assert re.search(r'id="total-invested">—<', html)
     assert 'value="2025-01-09"' in html
     html = editor.get(f"/admin/deals/{deal_id}?known_at=2000-01-01").get_data(as_text=True)
-    assert "not known" in html or "there is no deal" in html
+    assert 'id="err-known_at"' in html and "known then" in html  # said next to the date
+    assert re.search(r'id="total-invested">8,000,000,000 USD<', html)  # and shown as known now
     html = editor.get(f"/admin/deals/{deal_id}?as_of=yesterday").get_data(as_text=True)
     assert 'id="err-as_of"' in html
