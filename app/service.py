@@ -7,8 +7,10 @@ the read models, so a reader never sees a read model ahead of or behind the log.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, text
 
-from app.domain.envelope import NewEvent, RecordedEvent, iso, stream_key, stream_kind
+from app.domain.envelope import NewEvent, RecordedEvent, iso, stream_key, stream_kind, utc
 from app.domain.events import (
     CORRECTED,
     CREATION_TYPES,
@@ -34,6 +36,7 @@ from app.domain.fold import (
     stale_warnings,
 )
 from app.projections import readmodels
+from app.state_cache import DEAL_STATES, EncodedState
 from app.store.eventstore import AppendResult, EventStore
 
 Write = tuple[str, NewEvent, int | None]
@@ -227,6 +230,64 @@ class DealTracker:
         )
         return state, basis
 
+    def deal_state_json(
+        self, deal_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
+    ) -> tuple[EncodedState, Basis]:
+        """Return deal_state's answer as JSON text, from the cache when the question was answered.
+
+        A key names what the answer was computed from: the read model's version for the
+        current state; the stream's version with as_of (and a known_at not yet in the past);
+        the question alone for a known_at before the newest committed recorded_at, since
+        recorded_at never goes backwards and nothing recorded later can change that answer.
+        """
+        stream_id = f"deal:{deal_id}"
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT (SELECT version FROM deal_view WHERE deal_id = :id),"
+                    " (SELECT max(version) FROM events WHERE stream_id = :s),"
+                    " (SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1)"
+                ),
+                {"id": deal_id, "s": stream_id},
+            ).one()
+            view_version, stream_version, newest = row
+            if as_of is None and known_at is None:
+                key: Hashable = ("current", view_version)
+            elif known_at is not None and newest is not None and utc(known_at) < newest:
+                key = ("known", iso(as_of), iso(known_at))
+            else:
+                key = ("as_of", stream_version, iso(as_of), iso(known_at))
+            if (as_of is None and known_at is None and view_version is None) or not stream_version:
+                raise NotFound(f"there is no deal {deal_id}")
+            key = (str(self.store.engine.url), deal_id, key)
+            cached = DEAL_STATES.get(key)
+            at = as_of or self.clock()
+            if cached is not None:
+                stale = bool(stale_warnings(_stale_fields(cached), at))
+                found = DEAL_STATES.get((key, stale))
+                if found is not None:
+                    return found, self._basis(conn, as_of, known_at)
+            if as_of is None and known_at is None:
+                state, _ = self.deal_state(deal_id)
+            else:
+                events = self.store.read_stream(
+                    stream_id, up_to_version=stream_version, known_at=known_at, conn=conn
+                )
+                if not events:
+                    raise NotFound(f"there is no deal {deal_id} known then")
+                state = fold_deal(events, as_of=as_of, known_at=known_at, with_history=False)
+                state["warnings"] = list(state.get("warnings") or []) + stale_warnings(state, at)
+            encoded = _encode(state)
+            stale = any(w.get("code") == "stale_status" for w in state["warnings"])
+            DEAL_STATES.put(key, encoded)
+            DEAL_STATES.put((key, stale), encoded)
+            return encoded, self._basis(conn, as_of, known_at)
+
+    def _basis(self, conn: Connection, as_of: datetime | None, known_at: datetime | None) -> Basis:
+        if as_of is None and known_at is None:
+            return Basis(readmodels.checkpoint(conn), None, None)
+        return Basis(self._position_at(conn, known_at), as_of, known_at)
+
     def organization_state(
         self, org_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> tuple[dict[str, Any], Basis]:
@@ -345,8 +406,13 @@ class DealTracker:
     def _position_at(self, conn: Connection, known_at: datetime | None) -> int:
         if known_at is None:
             return self.store.head_position(conn=conn)
+        # Positions follow recorded_at, so the last event known then is among those recorded
+        # at the latest moment up to known_at: two index probes, however long the log.
         value = conn.execute(
-            text("SELECT coalesce(max(position), 0) FROM events WHERE recorded_at <= :t"),
+            text(
+                "SELECT coalesce(max(position), 0) FROM events WHERE recorded_at ="
+                " (SELECT max(recorded_at) FROM events WHERE recorded_at <= :t)"
+            ),
             {"t": known_at},
         ).scalar_one()
         return int(value)
@@ -369,6 +435,22 @@ def _provisional(stream_id: str, event: NewEvent, version: int) -> RecordedEvent
         occurred_precision=event.occurred_precision,
         recorded_at=now,
     )
+
+
+def _encode(state: Mapping[str, Any]) -> EncodedState:
+    """Encode a state once, with the digest its ETag is made from."""
+    body = json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return EncodedState(
+        text=body,
+        digest=hashlib.sha256(body.encode()).hexdigest(),
+        version=int(state.get("version") or 0),
+        status=state.get("status"),
+        last_reported_at=state.get("last_reported_at"),
+    )
+
+
+def _stale_fields(encoded: EncodedState) -> dict[str, Any]:
+    return {"status": encoded.status, "last_reported_at": encoded.last_reported_at}
 
 
 def _like_escape(value: str) -> str:

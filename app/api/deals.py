@@ -19,6 +19,7 @@ from app.api.common import (
     state_answer,
     tracker,
 )
+from app.api.states import encoded_state_answer
 from app.domain.envelope import NewEvent
 from app.domain.events import slugify
 
@@ -74,10 +75,10 @@ class Deal(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], deal_id: str) -> Any:
         """Return a deal's state, now or as of / as known at a time."""
-        state, basis = tracker().deal_state(
+        encoded, basis = tracker().deal_state_json(
             deal_id, as_of=args.get("as_of"), known_at=args.get("known_at")
         )
-        return state_answer(state, basis)
+        return encoded_state_answer(encoded, basis)
 
 
 @blp.route("/<string:deal_id>/events")
