@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.config import Settings
 from app.store.database import make_engine
@@ -23,29 +23,32 @@ from tests.production.compose import (
 )
 
 
-def _reader_token(database_url: str) -> str:
+def _token_and_head(database_url: str) -> tuple[str, int]:
+    """Return a reader token and the newest position in the log."""
     engine: Engine = make_engine(database_url, Settings())
     try:
-        return create_token(engine, role="reader", name="graceful")
+        with engine.connect() as conn:
+            head = conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
+        return create_token(engine, role="reader", name="graceful"), int(head)
     finally:
         engine.dispose()
 
 
 def test_a_long_poll_in_flight_at_sigterm_still_gets_its_whole_answer(
-    fresh_database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
-    token = _reader_token(fresh_database_url)
+    token, head = _token_and_head(database_url)
     svc = service("api", compose_variables(WEB_CONCURRENCY="1"))
     port = free_port()
     env = process_env(
-        svc, fresh_database_url, PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m")
+        svc, database_url, PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m")
     )
     running = Running(svc.command, env, tmp_path / "api.log")
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(running, base_url)
-        # An empty log: the long poll waits its full 3 s for an event that never comes.
-        url = f"{base_url}/api/v1/events?wait=3"
+        # Nothing is appended meanwhile: the poll waits its full 3 s for an event that never comes.
+        url = f"{base_url}/api/v1/events?after={head}&wait=3"
         with ThreadPoolExecutor(1) as pool:
             started = time.monotonic()
             answer = pool.submit(get, url, {"Authorization": f"Bearer {token}"}, 15)

@@ -11,6 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.store.database import libpq_url
+from tests.conftest import Databases
 from tests.production.compose import (
     ROOT,
     Running,
@@ -23,6 +24,12 @@ from tests.production.compose import (
 queue = pytest.importorskip(
     "app.jobs.queue", reason="`dealtracker worker` (app/jobs) is not there yet"
 )
+
+
+@pytest.fixture(scope="module")
+def worker_database_url(databases: Databases) -> str:
+    """A database of this module's own, so the worker's snapshots land nowhere else."""
+    return databases.migrated()
 
 
 def _start_worker(database_url: str, tmp_path: Path) -> Running:
@@ -41,13 +48,13 @@ def _scalar(database_url: str, sql: str, *params: object) -> object:
 
 
 def test_the_worker_takes_the_due_snapshot_of_its_schedule_and_stops_on_sigterm(
-    fresh_database_url: str, tmp_path: Path
+    worker_database_url: str, tmp_path: Path
 ) -> None:
-    running = _start_worker(fresh_database_url, tmp_path)
+    running = _start_worker(worker_database_url, tmp_path)
     try:
         # A schedule with no snapshot yet starts at its latest due slot (SNAPSHOT_SCHEDULES=daily).
         taken = _scalar(
-            fresh_database_url, "SELECT count(*) FROM snapshots WHERE schedule = 'daily'"
+            worker_database_url, "SELECT count(*) FROM snapshots WHERE schedule = 'daily'"
         )
         assert taken == 1
     finally:
@@ -56,23 +63,23 @@ def test_the_worker_takes_the_due_snapshot_of_its_schedule_and_stops_on_sigterm(
 
 
 def test_a_job_in_hand_at_sigterm_is_finished_before_the_worker_exits(
-    fresh_database_url: str, tmp_path: Path
+    worker_database_url: str, tmp_path: Path
 ) -> None:
-    running = _start_worker(fresh_database_url, tmp_path)
+    running = _start_worker(worker_database_url, tmp_path)
     settings = Settings(
-        database_url=fresh_database_url, snapshot_schedules="daily=0 0 * * *", env="test"
+        database_url=worker_database_url, snapshot_schedules="daily=0 0 * * *", env="test"
     )
     job_app = queue.create_job_app(settings)
     status_sql = "SELECT status::text FROM procrastinate_jobs WHERE id = %s"
     try:
-        with psycopg.connect(libpq_url(fresh_database_url)) as blocker:
+        with psycopg.connect(libpq_url(worker_database_url)) as blocker:
             # The job reads the snapshots table, so it stays in hand until this lock goes.
             blocker.execute("LOCK TABLE snapshots IN ACCESS EXCLUSIVE MODE")
             with job_app.open():
                 job_id = job_app.tasks[queue.RUN_DUE_TASK].defer(
                     timestamp=int(time.time()), schedule="daily"
                 )
-            eventually(lambda: _scalar(fresh_database_url, status_sql, job_id) == "doing", 20)
+            eventually(lambda: _scalar(worker_database_url, status_sql, job_id) == "doing", 20)
             running.sigterm()
             time.sleep(1.5)
             assert running.process.poll() is None, "the worker left before its job was done"
@@ -80,7 +87,7 @@ def test_a_job_in_hand_at_sigterm_is_finished_before_the_worker_exits(
     finally:
         exit_status = running.terminate(timeout=20)
     assert exit_status == 0, running.output()
-    assert _scalar(fresh_database_url, status_sql, job_id) == "succeeded"
+    assert _scalar(worker_database_url, status_sql, job_id) == "succeeded"
 
 
 def test_the_worker_refuses_a_bad_schedule_setting_with_a_clear_message(
