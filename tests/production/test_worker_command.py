@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from app.config import Settings
+from app.jobs import queue
 from app.store.database import libpq_url
 from tests.conftest import Databases
 from tests.production.compose import (
@@ -19,10 +20,6 @@ from tests.production.compose import (
     eventually,
     process_env,
     service,
-)
-
-queue = pytest.importorskip(
-    "app.jobs.queue", reason="`dealtracker worker` (app/jobs) is not there yet"
 )
 
 
