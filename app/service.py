@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -233,7 +233,7 @@ class DealTracker:
     def deal_state_json(
         self, deal_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> tuple[EncodedState, Basis]:
-        """Return deal_state's answer as JSON text, from the cache when the question was answered.
+        """Return deal_state's answer as UTF-8 JSON, from the cache when the question was answered.
 
         A key names what the answer was computed from: the read model's version for the
         current state; the stream's version with as_of (and a known_at not yet in the past);
@@ -252,21 +252,21 @@ class DealTracker:
             ).one()
             view_version, stream_version, newest = row
             if as_of is None and known_at is None:
-                key: Hashable = ("current", view_version)
+                question: tuple[Any, ...] = ("current", view_version)
             elif known_at is not None and newest is not None and utc(known_at) < newest:
-                key = ("known", iso(as_of), iso(known_at))
+                question = ("known", iso(as_of), iso(known_at))
             else:
-                key = ("as_of", stream_version, iso(as_of), iso(known_at))
+                question = ("as_of", stream_version, iso(as_of), iso(known_at))
             if (as_of is None and known_at is None and view_version is None) or not stream_version:
                 raise NotFound(f"there is no deal {deal_id}")
-            key = (str(self.store.engine.url), deal_id, key)
-            cached = DEAL_STATES.get(key)
+            key = (str(self.store.engine.url), deal_id, question)
+            found = DEAL_STATES.get(key)
             at = as_of or self.clock()
-            if cached is not None:
-                stale = bool(stale_warnings(_stale_fields(cached), at))
-                found = DEAL_STATES.get((key, stale))
-                if found is not None:
-                    return found, self._basis(conn, as_of, known_at)
+            # The stale-status warning depends on the clock: an answer that went stale is redone.
+            if found is not None and bool(stale_warnings(_stale_fields(found), at)) == found.stale:
+                if found.position is not None:
+                    return found, Basis(found.position, as_of, known_at)
+                return found, self._basis(conn, as_of, known_at)
             if as_of is None and known_at is None:
                 state, _ = self.deal_state(deal_id)
             else:
@@ -277,11 +277,15 @@ class DealTracker:
                     raise NotFound(f"there is no deal {deal_id} known then")
                 state = fold_deal(events, as_of=as_of, known_at=known_at, with_history=False)
                 state["warnings"] = list(state.get("warnings") or []) + stale_warnings(state, at)
-            encoded = _encode(state)
-            stale = any(w.get("code") == "stale_status" for w in state["warnings"])
+            basis = self._basis(conn, as_of, known_at)
+            encoded = replace(
+                _encode(state),
+                stale=any(w.get("code") == "stale_status" for w in state["warnings"]),
+                # A past known_at's basis position is as fixed as its state.
+                position=basis.position if question[0] == "known" else None,
+            )
             DEAL_STATES.put(key, encoded)
-            DEAL_STATES.put((key, stale), encoded)
-            return encoded, self._basis(conn, as_of, known_at)
+            return encoded, basis
 
     def _basis(self, conn: Connection, as_of: datetime | None, known_at: datetime | None) -> Basis:
         if as_of is None and known_at is None:
@@ -439,10 +443,12 @@ def _provisional(stream_id: str, event: NewEvent, version: int) -> RecordedEvent
 
 def _encode(state: Mapping[str, Any]) -> EncodedState:
     """Encode a state once, with the digest its ETag is made from."""
-    body = json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(
+        state, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    ).encode()
     return EncodedState(
-        text=body,
-        digest=hashlib.sha256(body.encode()).hexdigest(),
+        json=body,
+        digest=hashlib.sha256(body).hexdigest(),
         version=int(state.get("version") or 0),
         status=state.get("status"),
         last_reported_at=state.get("last_reported_at"),

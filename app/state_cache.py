@@ -18,13 +18,19 @@ MAX_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class EncodedState:
-    """A state as JSON text, with a digest of that text and the stream version it reflects."""
+    """A state as UTF-8 JSON, with a digest of it and the stream version it reflects.
 
-    text: str
+    `stale`: the state carries a stale-status warning (which depends on the clock).
+    `position` is the basis position when it can never change (a known_at in the past).
+    """
+
+    json: bytes
     digest: str
     version: int
     status: str | None
     last_reported_at: str | None
+    stale: bool = False
+    position: int | None = None
 
 
 class StateCache:
@@ -46,17 +52,17 @@ class StateCache:
 
     def put(self, key: Hashable, entry: EncodedState) -> None:
         """Keep `entry` under `key`, forgetting the least recently used entries to make room."""
-        if len(entry.text) > self.max_bytes // 4:
+        if len(entry.json) > self.max_bytes // 4:
             return  # one huge state must not flush everything else
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old.text)
+                self._size -= len(old.json)
             self._entries[key] = entry
-            self._size += len(entry.text)
+            self._size += len(entry.json)
             while self._size > self.max_bytes and self._entries:
                 _, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped.text)
+                self._size -= len(dropped.json)
 
     def clear(self) -> None:
         """Forget everything."""

@@ -27,5 +27,6 @@ def encoded_state_answer(encoded: EncodedState, basis: Basis) -> Response:
     headers = {"ETag": f'"{etag}"'}
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)
-    body = f'{{"state":{encoded.text},"basis":{json.dumps(basis.to_json())}}}'
+    basis_json = json.dumps(basis.to_json()).encode()
+    body = b"".join((b'{"state":', encoded.json, b',"basis":', basis_json, b"}"))
     return Response(body, 200, headers, mimetype="application/json")
