@@ -45,7 +45,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--requests",
         type=int,
-        help="state reads per question kind (default 200, 20 below 50,000 events)",
+        help="state reads per question kind (default 150, 20 below 50,000 events)",
     )
     parser.add_argument(
         "--clients", type=int, default=4, help="concurrent HTTP clients / raw connections"
@@ -59,7 +59,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     small_run = args.events < 50_000
     args.seconds = args.seconds or (1.0 if small_run else 5.0)
-    args.requests = args.requests or (20 if small_run else 200)
+    args.requests = args.requests or (20 if small_run else 150)
     return args
 
 
