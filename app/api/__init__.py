@@ -20,6 +20,31 @@ from app.api.schemas import Problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
+DESCRIPTION = """\
+What the press reports about who invests in, partners with and acquires whom, kept as
+immutable events; every state is derived from them.
+
+- **Auth**: `Authorization: Bearer <token>`; reads need `reader` (or nothing when the
+  server runs with PUBLIC_READS), writes `editor`.
+- **Errors** are `application/problem+json` with `type`, `title`, `status`, `detail`
+  and, for invalid fields, `errors` as `{field path: [messages]}`.
+- **State reads** answer `{state, basis}`; `basis` says which log position, `as_of`
+  and `known_at` the answer reflects. `as_of` (valid time) and `known_at` (transaction
+  time) take RFC 3339 with a zone or a date `YYYY-MM-DD`, which means the *end* of that
+  day in UTC ("as of 31 December" includes all of it). In a write, a bare date for
+  `occurred_at` means the start of that day.
+- **ETag** on state reads is strong: the stream version plus a digest of the state and
+  the question; `If-None-Match` gives 304. Appends answer `ETag: "<version>"`; send it
+  back as `If-Match` (stale: 412) or give `expected_version` in the body (stale: 409).
+- **Idempotency-Key** (≤ 255 characters) on any write: the same key and body within 24
+  hours replays the first response; another body is 422; a retry while the first is
+  still running is 409.
+- **Lists** take `limit` (≤ 500) and an opaque `cursor`, and answer `items` and
+  `next_cursor` with a `Link: <…>; rel="next"` header.
+- **Rate limit**: RATE_LIMIT_PER_MINUTE per token (per address when anonymous), counted
+  in each server process; over it, 429 with Retry-After.
+"""
+
 API_CONFIG: dict[str, Any] = {
     "API_TITLE": "dealtracker",
     "API_VERSION": "v1",
@@ -30,11 +55,7 @@ API_CONFIG: dict[str, Any] = {
     # Offline the page still loads; its scripts come from this CDN when it is reachable.
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
     "API_SPEC_OPTIONS": {
-        "info": {
-            "description": "What the press reports about who invests in, partners with and"
-            " acquires whom, as immutable events. Errors are application/problem+json;"
-            " state reads answer {state, basis}."
-        },
+        "info": {"description": DESCRIPTION},
         "security": [{"bearerAuth": []}],
     },
 }
