@@ -37,6 +37,7 @@ from app.domain.fold import (
 )
 from app.projections import readmodels
 from app.state_cache import DEAL_STATES, EncodedState
+from app.store.errors import WrongExpectedVersion
 from app.store.eventstore import AppendResult, EventStore
 
 Write = tuple[str, NewEvent, int | None]
@@ -173,10 +174,13 @@ class DealTracker:
         wanted = set().union(*(referenced_orgs(event) for _, event, _ in writes))
         registered = self._registered(conn, wanted)
         errors: dict[str, list[str]] = {}
-        for index, (stream_id, event, _) in enumerate(writes):
+        for index, (stream_id, event, expected) in enumerate(writes):
             if stream_id not in streams:
                 streams[stream_id] = self.store.read_stream(stream_id, conn=conn)
             history = streams[stream_id]
+            if expected is not None and expected != len(history):
+                # A stale writer hears about the conflict, not about rules its stale view broke.
+                raise WrongExpectedVersion(stream_id, expected, len(history))
             try:
                 check_against_stream(stream_id, event, history, registered)
             except ValidationFailed as failed:

@@ -198,3 +198,18 @@ def test_unknown_deal_and_deal_not_yet_known(example) -> None:
         tracker.deal_state("no-such-deal")
     with pytest.raises(NotFound):
         tracker.deal_state("helix-nova", known_at=day("2023-01-01"))
+
+
+def test_stale_expected_version_is_a_conflict_even_when_the_event_is_now_invalid(example) -> None:
+    from app.store.errors import WrongExpectedVersion
+
+    tracker, clock, ids = example
+    clock.at("2025-02-02")
+    version = tracker.store.stream_version("deal:helix-nova")
+    tracker.retract(ids["e3"], "not confirmed")  # type: ignore[arg-type]
+    stale = NewEvent(
+        "event.retracted", {"target_event_id": str(ids["e3"]), "reason": "again"}, source=OFFICIAL
+    )
+    with pytest.raises(WrongExpectedVersion) as raised:
+        tracker.append("deal:helix-nova", stale, expected_version=version)
+    assert raised.value.current == version + 1
