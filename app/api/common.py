@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, request, url_for
 
+from app.api import idempotency
 from app.api.auth import event_metadata
 from app.api.errors import ApiError
 from app.api.metrics import count_appended
@@ -156,11 +157,16 @@ def appended(result: AppendResult) -> Answer:
         count_appended(result.events)
     event = result.events[-1]
     headers = {"Location": event_location(event), "ETag": f'"{event.version}"'}
-    return appended_json(event), 201 if result.created else 200, headers
+    return appended_json(event), created_status(result), headers
 
 
-def new_event(body: Mapping[str, Any]) -> NewEvent:
-    """Build the event to append from a request body, stamped with this request's metadata."""
+def created_status(result: AppendResult) -> int:
+    """Return 201 for a new write, or the retry of a keyed one whose answer was lost; else 200."""
+    return 201 if result.created or idempotency.took_over() else 200
+
+
+def new_event(body: Mapping[str, Any], index: int = 0) -> NewEvent:
+    """Build the index-th event a request appends from its body, stamped with the request's metadata."""
     return NewEvent(
         type=body["type"],
         data=body["data"],
@@ -168,7 +174,7 @@ def new_event(body: Mapping[str, Any]) -> NewEvent:
         occurred_precision=body.get("occurred_precision") or "instant",
         source=body.get("source"),
         metadata=event_metadata(),
-        event_id=body.get("event_id"),
+        event_id=body.get("event_id") or idempotency.event_id(index),
     )
 
 
@@ -219,6 +225,10 @@ def history_page(stream_id: str, args: Mapping[str, Any]) -> Answer:
 def create_stream(stream_id: str, event: NewEvent) -> None:
     """Append a new stream's creation event: 409 if the stream exists; fields named as in the body."""
     service = tracker()
+    if event.event_id is not None:
+        earlier = service.store.get(event.event_id)
+        if earlier is not None and earlier.stream_id == stream_id:
+            return  # a keyed retry of a create that went through before its answer was lost
     _refuse_existing(service, stream_id)
     try:
         result = service.append(stream_id, event, 0)

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api import schemas
+from app.api import idempotency, schemas
 from app.api.auth import event_metadata
 from app.api.common import (
     append_to,
@@ -59,6 +59,7 @@ class Deals(MethodView):
             occurred_precision=body["occurred_precision"],
             source=body.get("source"),
             metadata=event_metadata(),
+            event_id=idempotency.event_id(0),
         )
         create_stream(f"deal:{deal_id}", event)
         state, basis = tracker().deal_state(deal_id)

@@ -10,11 +10,12 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api import schemas
+from app.api import idempotency, schemas
 from app.api.auth import event_metadata
 from app.api.common import (
     appended,
     appended_json,
+    created_status,
     decode_cursor,
     envelope,
     new_event,
@@ -82,7 +83,7 @@ class Corrections(MethodView):
             body["reason"],
             source=body.get("source"),
             metadata=event_metadata(),
-            event_id=body.get("event_id"),
+            event_id=body.get("event_id") or idempotency.event_id(0),
         )
         return appended(result)
 
@@ -100,7 +101,7 @@ class Retractions(MethodView):
             body["reason"],
             source=body.get("source"),
             metadata=event_metadata(),
-            event_id=body.get("event_id"),
+            event_id=body.get("event_id") or idempotency.event_id(0),
         )
         return appended(result)
 
@@ -114,8 +115,8 @@ class Batches(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Append events to any streams at once: all of them or none (up to 1000)."""
         writes = [
-            (item["stream_id"], new_event(item), item.get("expected_version"))
-            for item in body["events"]
+            (item["stream_id"], new_event(item, index), item.get("expected_version"))
+            for index, item in enumerate(body["events"])
         ]
         try:
             result = tracker().append_batch(writes)
@@ -129,7 +130,7 @@ class Batches(MethodView):
         if result.created:
             count_appended(result.events)
         events = [appended_json(event) for event in result.events]
-        return {"events": events}, 201 if result.created else 200
+        return {"events": events}, created_status(result)
 
 
 def split_types(values: Sequence[str] | None) -> list[str] | None:

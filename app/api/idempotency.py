@@ -2,8 +2,15 @@
 
 The key is claimed in its own short transaction before the write runs (a row with
 no status yet: in flight), so a concurrent duplicate sees it and gets 409; the
-response is stored once the write has answered. A claim whose request died before
-answering is given up after ten minutes.
+response is stored once the write has answered.
+
+The events a keyed write appends get ids derived from the claim, so the log itself
+remembers which claim wrote them, in the write's own transaction. A request can die
+after its write commits and before its response is stored (a killed worker, a
+database gone mid-request); a retry then takes the claim over -- at once when the
+attempt ended with a server error, after ORPHANED_AFTER_SECONDS when it vanished --
+and runs the write again with the same event ids, which the store recognises as
+already appended: the retry answers with the original events and writes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import hashlib
 import json
 import logging
 import random
+import uuid
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -24,27 +33,36 @@ from app.runtime import runtime
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+# A claim with no answer after this long belongs to a request that died (or is very
+# slow: running its write twice is harmless, the event ids make the second a no-op).
+ORPHANED_AFTER_SECONDS = 10
+_EVENT_IDS = uuid.UUID("5b0e3c1e-8d2a-4c53-9a51-1d7e0c6f2b44")
 log = logging.getLogger(__name__)
 
 _EXPIRE = text(
     "DELETE FROM idempotency_keys WHERE token_id = :token AND key = :key"
-    " AND (created_at < now() - interval '24 hours'"
-    " OR (status IS NULL AND created_at < now() - interval '10 minutes'))"
+    " AND created_at < now() - interval '24 hours'"
 )
 _CLAIM = text(
     "INSERT INTO idempotency_keys (token_id, key, request_hash) VALUES (:token, :key, :hash)"
-    " ON CONFLICT (token_id, key) DO NOTHING RETURNING 1"
+    " ON CONFLICT (token_id, key) DO NOTHING RETURNING created_at"
 )
 _FIND = text(
-    "SELECT request_hash, status, response_body, response_headers FROM idempotency_keys"
-    " WHERE token_id = :token AND key = :key"
+    "SELECT request_hash, status, response_body, response_headers, created_at,"
+    " completed_at IS NOT NULL OR created_at < now() - make_interval(secs => :orphaned)"
+    " AS abandoned FROM idempotency_keys WHERE token_id = :token AND key = :key"
 )
 _STORE = text(
     "UPDATE idempotency_keys SET status = :status, response_body = :body,"
     " response_headers = CAST(:headers AS jsonb), completed_at = now()"
     " WHERE token_id = :token AND key = :key"
 )
-_RELEASE = text("DELETE FROM idempotency_keys WHERE token_id = :token AND key = :key")
+# The attempt ended without an answer worth keeping (a server error): the claim stays,
+# so a retry runs the write again with the same event ids instead of new ones.
+_ABANDON = text(
+    "UPDATE idempotency_keys SET completed_at = now()"
+    " WHERE token_id = :token AND key = :key AND status IS NULL"
+)
 _PURGE = text("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'")
 
 
@@ -80,12 +98,16 @@ def claim_key() -> Response | None:
     engine = runtime().engine
     with engine.begin() as conn:
         conn.execute(_EXPIRE, params)
-        claimed = conn.execute(_CLAIM, params).first() is not None
-        if claimed and random.random() < 0.01:
+        claimed = conn.execute(_CLAIM, params).scalar()
+        if claimed is not None and random.random() < 0.01:
             conn.execute(_PURGE)
-        found = None if claimed else conn.execute(_FIND, params).first()
-    if claimed:
-        g.idempotency = params
+        found = (
+            None
+            if claimed is not None
+            else conn.execute(_FIND, {**params, "orphaned": ORPHANED_AFTER_SECONDS}).first()
+        )
+    if claimed is not None:
+        g.idempotency = {**params, "claimed_at": claimed}
         return None
     if found is None:  # expired and removed between the two statements: treat as new
         raise ApiError(
@@ -97,6 +119,10 @@ def claim_key() -> Response | None:
             f"this {HEADER} was used for a different request in the last 24 hours",
             errors={HEADER: ["already used with another method, path or body"]},
         )
+    if found.status is None and found.abandoned:
+        # Its request died or failed without an answer: run it again under the same claim.
+        g.idempotency = {**params, "claimed_at": found.created_at, "taken_over": True}
+        return None
     if found.status is None:
         raise ApiError(
             409,
@@ -104,6 +130,22 @@ def claim_key() -> Response | None:
             headers={"Retry-After": "1"},
         )
     return _replay(found.status, found.response_body, found.response_headers)
+
+
+def event_id(index: int) -> uuid.UUID | None:
+    """Return the id of the index-th event this keyed request appends (None without a key)."""
+    claim = g.get("idempotency")
+    if claim is None:
+        return None
+    claimed_at: datetime = claim["claimed_at"]
+    name = f"{claim['token']}:{claim['key']}:{claimed_at.isoformat()}:{index}"
+    return uuid.uuid5(_EVENT_IDS, name)
+
+
+def took_over() -> bool:
+    """Tell whether this request runs again the write of an earlier attempt that got no answer."""
+    claim = g.get("idempotency")
+    return bool(claim and claim.get("taken_over"))
 
 
 def _replay(status: int, body: str | None, headers: dict[str, Any]) -> Response:
@@ -115,14 +157,14 @@ def _replay(status: int, body: str | None, headers: dict[str, Any]) -> Response:
 
 
 def store_response(response: Response) -> Response:
-    """Keep the response of a claimed key; give the key up when the write failed transiently."""
+    """Keep the response of a claimed key; mark the attempt ended when the write failed transiently."""
     params = g.pop("idempotency", None)
     if params is None:
         return response
     try:
         with runtime().engine.begin() as conn:
             if response.status_code >= 500 or response.status_code == 429:
-                conn.execute(_RELEASE, params)
+                conn.execute(_ABANDON, params)
             else:
                 headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
                 conn.execute(
@@ -141,15 +183,15 @@ def store_response(response: Response) -> Response:
 
 
 def release_on_error(error: BaseException | None) -> None:
-    """Give up a claim whose request ended without a response."""
+    """Mark ended a claim whose request ended without a response, so a retry takes it over."""
     params = g.pop("idempotency", None)
     if params is None:
         return
     try:
         with runtime().engine.begin() as conn:
-            conn.execute(_RELEASE, params)
+            conn.execute(_ABANDON, params)
     except Exception:
-        log.exception("could not release an idempotency key")
+        log.exception("could not mark an idempotency key abandoned")
 
 
 def init_app(app: Flask) -> None:

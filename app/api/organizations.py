@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api import schemas
+from app.api import idempotency, schemas
 from app.api.auth import event_metadata
 from app.api.common import (
     append_to,
@@ -54,6 +54,7 @@ class Organizations(MethodView):
             occurred_precision=body["occurred_precision"],
             source=body.get("source"),
             metadata=event_metadata(),
+            event_id=idempotency.event_id(0),
         )
         create_stream(f"org:{org_id}", event)
         state, basis = tracker().organization_state(org_id)
