@@ -132,7 +132,8 @@ def run_due(
         with engine.connect() as conn:
             slots = due_slots(schedule, store.last_slot(conn, schedule.name), now)
             # A slot later than the database's clock may still gain events: not due yet.
-            slots = [slot for slot in slots if slot <= _database_now(conn)]
+            database_now = _database_now(conn)
+            slots = [slot for slot in slots if slot <= database_now]
         meter = (
             progress(f"snapshots {schedule.name}", len(slots)) if progress and slots[1:] else None
         )
