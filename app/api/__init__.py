@@ -8,6 +8,7 @@ makes one service call and serialises.
 from __future__ import annotations
 
 import http
+import json
 from typing import Any
 
 from flask import Flask, request
@@ -79,7 +80,7 @@ class DealtrackerApi(Api):
 
 
 def check_body() -> None:
-    """Refuse bodies over the size limit (413) and writes whose body is not JSON (415)."""
+    """Refuse bodies over the size limit (413), writes whose body is not JSON (415) or unreadable (400)."""
     if not request.path.startswith(auth.API_PREFIX) or request.method not in WRITE_METHODS:
         return
     limit = request.max_content_length
@@ -92,6 +93,13 @@ def check_body() -> None:
         raise UnsupportedMediaType(
             f"the body must be application/json, not {request.mimetype or 'untyped'}"
         )
+    if has_body:
+        # Read it once here: JSON nested too deep or a number with thousands of digits
+        # raise RecursionError or a bare ValueError, which the parsers after this let through.
+        try:
+            json.loads(request.get_data(cache=True))
+        except (ValueError, RecursionError):
+            raise errors.ApiError(400, "the body is not valid JSON") from None
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, Response
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.events import ValidationFailed
@@ -212,6 +212,17 @@ def handle_unavailable(error: Exception) -> Response:
     return problem(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def handle_unstorable(error: Exception) -> Response:
+    """Answer a value PostgreSQL refuses (a NUL character, a number out of range) as invalid input."""
+    log.warning("a request carried a value the database refused: %s", type(error).__name__)
+    return problem(
+        422,
+        "a value in the request cannot be stored or searched for: text with a NUL character,"
+        " or a number out of range",
+        type_="urn:dealtracker:problem:invalid-fields",
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Answer anything unforeseen with a bare 500 and log it, never showing the trace or SQL."""
     if isinstance(error, HTTPException):
@@ -240,4 +251,7 @@ def init_app(app: Flask) -> None:
         psycopg.InterfaceError,
     ):
         app.register_error_handler(unavailable, handle_unavailable)
+    # Data exceptions (SQLSTATE class 22) come from the values a request passed in.
+    for unstorable in (DataError, psycopg.DataError):
+        app.register_error_handler(unstorable, handle_unstorable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -47,6 +47,12 @@ class Moment(fields.Field):
             ) from None
         if parsed.tzinfo is None:
             raise ma.ValidationError("a time needs a zone, e.g. 2024-03-27T09:00:00Z")
+        try:
+            parsed.astimezone(UTC)  # 9999-12-31T23:59-14:00 is a valid string but no UTC time
+        except OverflowError:
+            raise ma.ValidationError(
+                "out of range: must fall within the years 1 to 9999 in UTC"
+            ) from None
         return parsed
 
 
