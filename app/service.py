@@ -79,9 +79,12 @@ class DealTracker:
     def append_batch(self, writes: Sequence[Write]) -> AppendResult:
         """Validate and append events to any streams: all of them or none."""
         normalized = self._normalize(writes)
+        # Ids this service just made up cannot be in the log yet: only a write whose
+        # events came with ids (a retry) needs looking for.
+        retry = any(event.event_id is not None for _, event, _ in writes)
         with self.store.transaction() as conn:
             flat = [(stream_id, event) for stream_id, event, _ in normalized]
-            existing = self.store.already_appended(conn, flat)
+            existing = self.store.already_appended(conn, flat) if retry else None
             if existing is not None:
                 return AppendResult(existing, created=False)
             streams = self._check(conn, normalized)
@@ -93,9 +96,14 @@ class DealTracker:
             )
             for event in result.events:
                 streams.setdefault(event.stream_id, []).append(event)
+            created = {e.stream_id for e in result.events if e.type in CREATION_TYPES.values()}
             for stream_id in dict.fromkeys(e.stream_id for e in result.events):
+                # A deal's parties are fixed by deal.opened: nothing later can change them.
                 readmodels.write_stream(
-                    conn, stream_id, [e for e in streams[stream_id] if e.position > 0]
+                    conn,
+                    stream_id,
+                    [e for e in streams[stream_id] if e.position > 0],
+                    parties=stream_id in created,
                 )
             readmodels.set_checkpoint(conn, max(e.position for e in result.events))
             return result

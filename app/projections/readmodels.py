@@ -80,12 +80,24 @@ def party_rows(deal_id: str, state: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def write_stream(
-    conn: Connection, stream_id: str, events: Sequence[RecordedEvent], tables: Tables = LIVE
+    conn: Connection,
+    stream_id: str,
+    events: Sequence[RecordedEvent],
+    tables: Tables = LIVE,
+    *,
+    parties: bool = True,
 ) -> None:
-    """Store the folded state of one stream in the read models."""
+    """Store the folded state of one stream in the read models.
+
+    `parties=False` leaves a deal's party rows as they are (they change only when the
+    deal is opened).
+    """
     if not events:
         return
-    write_rows(conn, *rows_for_stream(stream_id, events), tables=tables)
+    organizations, deals, deal_ids, party_rows = rows_for_stream(stream_id, events)
+    if not parties:
+        deal_ids, party_rows = [], []
+    write_rows(conn, organizations, deals, deal_ids, party_rows, tables=tables)
 
 
 def rows_for_stream(
