@@ -19,6 +19,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     overrides: dict[str, Any] = {}
     if isinstance(config, Settings):
         settings = config
+        settings.validate()  # built in code, it skipped the checks from_env makes
     else:
         overrides = dict(config or {})
         env_like = {
