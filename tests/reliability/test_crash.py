@@ -69,6 +69,8 @@ def run_crashes(
     check_every_write(engine, writers, headers, server.base)
     assert_log_is_whole(engine)
     assert_read_models_equal_a_rebuild(engine)
+    token = headers["Authorization"].split()[1]
+    assert token not in server.log(), "the bearer token reached the server's log"
 
 
 def test_sigkill_of_the_server_mid_load_loses_no_acknowledged_event(

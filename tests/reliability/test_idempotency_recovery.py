@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -106,3 +108,26 @@ def test_a_duplicate_of_a_write_still_in_flight_is_still_409(
     before = log_size(app)
     assert client.post(url, json=investment(), headers=headers).status_code == 409
     assert log_size(app) == before
+
+
+def test_the_same_keyed_write_sent_eight_times_at_once_is_written_once(
+    app: Flask, client: FlaskClient, editor: dict[str, str]
+) -> None:
+    _, _, deal_id = new_deal(client, editor)
+    body = {"events": [{"stream_id": f"deal:{deal_id}", **investment()} for _ in range(3)]}
+    headers = {**editor, "Idempotency-Key": new_id("key")}
+    before = log_size(app)
+    start = threading.Barrier(8)
+
+    def send(_: int) -> tuple[int, Any]:
+        start.wait()
+        response = app.test_client().post("/api/v1/batches", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert log_size(app) == before + 3
+    written = [found for status, found in answers if status == 201]
+    assert written, answers
+    assert all(found == written[0] for found in written)
+    assert {status for status, _ in answers} <= {201, 409}

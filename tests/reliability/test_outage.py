@@ -151,3 +151,5 @@ def test_postgresql_stopped_for_ten_seconds_gives_quick_503s_and_recovers_withou
             assert sorted(acknowledged_ids(ack)) == sorted(r[0] for r in logged[write.marker])
         assert_log_is_whole(engine)
         assert_read_models_equal_a_rebuild(engine)
+        token = headers["Authorization"].split()[1]
+        assert token not in server.log(), "the bearer token reached the server's log"
