@@ -39,7 +39,8 @@ immutable events; every state is derived from them.
   back as `If-Match` (stale: 412) or give `expected_version` in the body (stale: 409).
 - **Idempotency-Key** (≤ 255 characters) on any write: the same key and body within 24
   hours replays the first response; another body is 422; a retry while the first is
-  still running is 409.
+  still running is 409. When the first got no answer (a 5xx, a dropped connection),
+  retrying with the same key is safe: its events are never written twice.
 - **Lists** take `limit` (≤ 500) and an opaque `cursor`, and answer `items` and
   `next_cursor` with a `Link: <…>; rel="next"` header.
 - **Rate limit**: RATE_LIMIT_PER_MINUTE per token (per address when anonymous), counted
