@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -170,6 +171,10 @@ class Gunicorn:
         }
         command = [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf"]
         command += ["--bind", self.base, "app:create_app()"]
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            # Die with the test process even when it is killed before its teardown runs.
+            command = [setpriv, "--pdeathsig", "KILL", "--", *command]
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts}\n".encode())
