@@ -275,31 +275,34 @@ def state_rows(
     small: int,
     events: int,
 ) -> list[Row]:
-    """Rows of deal state latency: p50/p99 with the full store against the small store's."""
+    """Rows of deal state latency with the full store, against the same reads with the small one.
+
+    The absolute target is on p99; "unchanged" is judged on p50, which a single slow
+    request on a shared machine does not move.
+    """
     rows = []
     for (size, kind), found in after.items():
         base = before[(size, kind)]
-        p50, p99, base_p99 = (
-            found.run.percentile(50),
-            found.run.percentile(99),
-            base.run.percentile(99),
-        )
-        ratio = base_p99 / p99 if p99 else 0.0
+        p50, p99 = found.run.percentile(50), found.run.percentile(99)
+        base_p50, base_p99 = base.run.percentile(50), base.run.percentile(99)
+        ratio = base_p50 / p50 if p50 else 0.0
         rows.append(
             Row(
                 f"deal state read, {kind}, {size:,} events",
                 f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (cold {found.cold_ms:.0f} ms)",
-                f"p99 {base_p99:.1f} ms with {small:,} other events",
+                f"p50 {base_p50:.1f} ms, p99 {base_p99:.1f} ms with {small:,} other events",
                 ratio,
-                f"p99 < {P99_TARGET_MS:g} ms; ratio ≈ 1",
+                f"p99 < {P99_TARGET_MS:g} ms; p50 ratio ≈ 1",
                 p99 < P99_TARGET_MS and ratio >= 0.67,
                 {
                     "p50_ms": p50,
                     "p99_ms": p99,
                     "cold_ms": found.cold_ms,
+                    "small_store_p50_ms": base_p50,
                     "small_store_p99_ms": base_p99,
                     "small_store_other_events": small,
                     "other_events": events,
+                    "requests": len(found.run.latencies),
                 },
             )
         )
