@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,6 @@ from app.projections.readmodels import (
     Tables,
     rows_for_stream,
     set_checkpoint,
-    write_rows,
     write_stream,
 )
 from app.store.eventstore import _COLUMNS, EventStore
@@ -113,10 +113,40 @@ def _flush(conn: Any, pending: list[tuple[list[Any], list[Any], list[str], list[
         return
     organizations = [row for item in pending for row in item[0]]
     deals = [row for item in pending for row in item[1]]
-    parties = [row for item in pending for row in item[3]]
-    # Shadow tables start empty, so no deal's parties need deleting first.
-    write_rows(conn, organizations, deals, [], parties, tables=SHADOW)
+    parties = {tuple(row[c] for c in _PARTY_COLUMNS) for item in pending for row in item[3]}
+    # Shadow tables start empty and each stream is folded once, so the rows are copied in
+    # rather than upserted: no conflicts to resolve, no parties to delete first.
+    _copy(conn, SHADOW.organizations, _ORG_COLUMNS, organizations)
+    _copy(conn, SHADOW.deals, _DEAL_COLUMNS, deals)
+    _copy_tuples(conn, SHADOW.parties, _PARTY_COLUMNS, sorted(parties))
     pending.clear()
+
+
+_ORG_COLUMNS = ("org_id", "name", "kind", "search_text", "version", "position", "state")
+_DEAL_COLUMNS = ("deal_id", "kind", "status", "title", "version", "position", "state")
+_PARTY_COLUMNS = ("deal_id", "org_id", "role")
+
+
+def _copy(conn: Any, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """COPY folded rows into a shadow table, each state as JSON text."""
+    values = [(*(row[c] for c in columns[:-1]), _state_json(row["state"])) for row in rows]
+    _copy_tuples(conn, table, columns, values)
+
+
+def _copy_tuples(
+    conn: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    driver = conn.connection.driver_connection  # psycopg, in the caller's transaction
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _state_json(state: Any) -> str:
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
 def _create_shadow(engine: Engine) -> None:
