@@ -62,6 +62,24 @@ def _log_query(
     return f"SELECT {columns} FROM events WHERE {where} ORDER BY position LIMIT :limit", params
 
 
+# The log's head, the server's clock and each stream's version (in the order asked).
+HEAD_AND_VERSIONS = (
+    "SELECT h.position, h.recorded_at, clock_timestamp(),"
+    " ARRAY(SELECT coalesce((SELECT max(version) FROM events WHERE stream_id = s.id), 0)"
+    "       FROM unnest(CAST({ids} AS text[])) WITH ORDINALITY AS s(id, n) ORDER BY s.n)"
+    " FROM (SELECT 1) AS one LEFT JOIN"
+    " (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h ON true"
+)
+
+
+def head_and_versions(
+    row: Sequence[Any], stream_ids: Sequence[str]
+) -> tuple[int, datetime | None, datetime, dict[str, int]]:
+    """Unpack a HEAD_AND_VERSIONS row: (head position, head recorded_at, now, versions)."""
+    head = 0 if row[0] is None else int(row[0])
+    return head, row[1], row[2], dict(zip(stream_ids, map(int, row[3]), strict=True))
+
+
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     """What an append wrote, or found already written (an idempotent retry)."""
@@ -112,17 +130,20 @@ class EventStore:
 
     def lock(self, conn: Connection) -> None:
         """Take the append lock for the rest of the transaction, or raise StoreBusy."""
-        # One round trip: the FROM clause sets the timeout before the lock is asked for.
-        statement = (
-            f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}) FROM"
-            f" (SELECT set_config('lock_timeout', '{int(self.lock_timeout_ms)}', true)) AS timeout"
-        )
         try:
-            conn.exec_driver_sql(statement)
+            conn.exec_driver_sql(self.lock_statement())
         except OperationalError as error:
             if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
                 raise StoreBusy("the event log is busy; try again") from None
             raise
+
+    def lock_statement(self) -> str:
+        """Return the SQL that takes the append lock, waiting at most lock_timeout_ms."""
+        # One round trip: the FROM clause sets the timeout before the lock is asked for.
+        return (
+            f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY}) FROM"
+            f" (SELECT set_config('lock_timeout', '{int(self.lock_timeout_ms)}', true)) AS timeout"
+        )
 
     def append(
         self,
@@ -135,13 +156,9 @@ class EventStore:
     ) -> AppendResult:
         """Append events to one stream atomically, checking the expected version first."""
         if conn is None:
-            with self.transaction() as own:
-                return self.append_batch(
-                    [(stream_id, new_events, expected_version)],
-                    conn=own,
-                    recorded_at=recorded_at,
-                    locked=True,
-                )
+            return self.append_batch(
+                [(stream_id, new_events, expected_version)], recorded_at=recorded_at
+            )
         return self.append_batch(
             [(stream_id, new_events, expected_version)], conn=conn, recorded_at=recorded_at
         )
@@ -157,12 +174,15 @@ class EventStore:
     ) -> AppendResult:
         """Append to several streams in one transaction: all of it or nothing.
 
-        `locked`: the caller's transaction already holds the append lock (store.transaction()).
-        `checked`: the caller has already looked for these event ids (already_appended).
+        Without `conn` the append runs in a transaction of its own, pipelined (see
+        app/store/pipelined.py). `locked`: the caller's transaction already holds the append
+        lock (store.transaction()). `checked`: the caller has already looked for these
+        event ids (already_appended).
         """
         if conn is None:
-            with self.transaction() as own:
-                return self.append_batch(writes, conn=own, recorded_at=recorded_at, locked=True)
+            from app.store.pipelined import append_pipelined
+
+            return append_pipelined(self, writes, recorded_at)
         if not locked:
             self.lock(conn)
         flat = [(stream_id, event) for stream_id, batch, _ in writes for event in batch]
@@ -177,6 +197,18 @@ class EventStore:
             conn, [stream_id for stream_id, _, _ in writes]
         )
         now = self._recorded_at(head_recorded_at, recorded_at, clock)
+        rows = self.plan_rows(writes, versions, head_position, now)
+        conn.execute(events_table.insert(), rows)
+        return AppendResult([_recorded(row) for row in rows], created=True)
+
+    def plan_rows(
+        self,
+        writes: Sequence[tuple[str, Sequence[NewEvent], int | None]],
+        versions: dict[str, int],
+        head_position: int,
+        now: datetime,
+    ) -> list[dict[str, Any]]:
+        """Check expected versions and creation rules; return the rows to insert, in order."""
         rows: list[dict[str, Any]] = []
         for stream_id, batch, expected in writes:
             current = versions[stream_id]
@@ -187,8 +219,7 @@ class EventStore:
                 versions[stream_id] += 1
                 head_position += 1
                 rows.append(self._row(stream_id, versions[stream_id], head_position, event, now))
-        conn.execute(events_table.insert(), rows)
-        return AppendResult([_recorded(row) for row in rows], created=True)
+        return rows
 
     def import_event(self, conn: Connection, event: RecordedEvent) -> None:
         """Insert an exported event as it was: same id, stream, version, position and recorded_at."""
@@ -318,18 +349,8 @@ class EventStore:
     ) -> tuple[int, datetime | None, datetime, dict[str, int]]:
         """Return the log's head, the server clock and each stream's version, in one round trip."""
         ids = list(dict.fromkeys(stream_ids))
-        row = conn.execute(
-            text(
-                "SELECT h.position, h.recorded_at, clock_timestamp(),"
-                " ARRAY(SELECT coalesce((SELECT max(version) FROM events WHERE stream_id = s.id), 0)"
-                "       FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS s(id, n) ORDER BY s.n)"
-                " FROM (SELECT 1) AS one LEFT JOIN"
-                " (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h ON true"
-            ),
-            {"ids": ids},
-        ).one()
-        head = 0 if row[0] is None else int(row[0])
-        return head, row[1], row[2], dict(zip(ids, map(int, row[3]), strict=True))
+        row = conn.execute(text(HEAD_AND_VERSIONS.format(ids=":ids")), {"ids": ids}).one()
+        return head_and_versions(row, ids)
 
     def _head(self, conn: Connection) -> tuple[int, datetime | None]:
         row = conn.execute(
@@ -388,31 +409,42 @@ class EventStore:
         self, conn: Connection, flat: list[tuple[str, NewEvent]]
     ) -> list[RecordedEvent] | None:
         """Return the original events when every event of the write is a retry of one in the log."""
-        ids = [event.event_id for _, event in flat if event.event_id is not None]
+        ids = event_ids(flat)
         if not ids:
             return None
-        if len(set(ids)) != len(ids):
-            raise DuplicateEventId(ids[0], "the same event_id appears twice in one write")
-        found = {
-            e.event_id: e
-            for e in self._query(
-                f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY(:ids)", {"ids": ids}, conn
+        found = self._query(
+            f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY(:ids)", {"ids": ids}, conn
+        )
+        return originals_of(flat, found)
+
+
+def event_ids(flat: Sequence[tuple[str, NewEvent]]) -> list[UUID]:
+    """Return the ids a write's events came with, refusing one given twice."""
+    ids = [event.event_id for _, event in flat if event.event_id is not None]
+    if len(set(ids)) != len(ids):
+        raise DuplicateEventId(ids[0], "the same event_id appears twice in one write")
+    return ids
+
+
+def originals_of(
+    flat: Sequence[tuple[str, NewEvent]], events: Sequence[RecordedEvent]
+) -> list[RecordedEvent] | None:
+    """Match a write with the events already in the log that have its ids (a retry), or None."""
+    found = {e.event_id: e for e in events}
+    if not found:
+        return None
+    originals = []
+    for stream_id, event in flat:
+        original = found.get(event.event_id) if event.event_id else None
+        if original is None:
+            raise DuplicateEventId(
+                next(iter(found)), "part of this write is already in the log and part is not"
             )
-        }
-        if not found:
-            return None
-        originals = []
-        for stream_id, event in flat:
-            original = found.get(event.event_id) if event.event_id else None
-            if original is None:
-                raise DuplicateEventId(
-                    next(iter(found)), "part of this write is already in the log and part is not"
-                )
-            difference = _difference(stream_id, event, original)
-            if difference:
-                raise DuplicateEventId(original.event_id, difference)
-            originals.append(original)
-        return originals
+        difference = _difference(stream_id, event, original)
+        if difference:
+            raise DuplicateEventId(original.event_id, difference)
+        originals.append(original)
+    return originals
 
 
 def _difference(stream_id: str, event: NewEvent, original: RecordedEvent) -> str | None:
