@@ -28,6 +28,17 @@ from bench.report import Row, render, throughput, write_json
 from bench.server import Server
 
 DEAL_SIZES = (10, 1_000, 10_000)
+# The table's order: the issue's.
+ROW_ORDER = (
+    "single append",
+    "batch append over",
+    "batch append,",
+    "in-process append (",
+    "in-process append,",
+    "full rebuild",
+    "global log",
+    "deal state",
+)
 SMALL_STORE = 10_000
 P99_TARGET_MS = 20.0
 
@@ -81,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run(args, database, context)
     finally:
         database.drop()
+    rows.sort(key=lambda row: next(i for i, p in enumerate(ROW_ORDER) if row.name.startswith(p)))
     print(render(rows))
     if args.json:
         write_json(args.json, rows, context)
@@ -278,7 +290,8 @@ def state_rows(
     """Rows of deal state latency with the full store, against the same reads with the small one.
 
     The absolute target is on p99; "unchanged" is judged on p50, which a single slow
-    request on a shared machine does not move.
+    request on a shared machine does not move. "First asking" is the slowest first asking
+    of a question (answers are cached from then on while the deal does not change).
     """
     rows = []
     for (size, kind), found in after.items():
@@ -289,7 +302,7 @@ def state_rows(
         rows.append(
             Row(
                 f"deal state read, {kind}, {size:,} events",
-                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (cold {found.cold_ms:.0f} ms)",
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (first asking {base.cold_ms:.0f} ms)",
                 f"p50 {base_p50:.1f} ms, p99 {base_p99:.1f} ms with {small:,} other events",
                 ratio,
                 f"p99 < {P99_TARGET_MS:g} ms; p50 ratio ≈ 1",
@@ -297,7 +310,8 @@ def state_rows(
                 {
                     "p50_ms": p50,
                     "p99_ms": p99,
-                    "cold_ms": found.cold_ms,
+                    "first_asking_ms": base.cold_ms,
+                    "first_asking_after_load_ms": found.cold_ms,
                     "small_store_p50_ms": base_p50,
                     "small_store_p99_ms": base_p99,
                     "small_store_other_events": small,
