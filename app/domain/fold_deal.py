@@ -21,7 +21,7 @@ from app.domain.fold_common import (
     to_money,
     warning,
 )
-from app.domain.fold_events import EffectiveEvent, effective_events
+from app.domain.fold_events import EffectiveEvent, fold_inputs
 from app.domain.money import Money
 
 COUNTED = frozenset({"agreed", "completed"})
@@ -57,7 +57,9 @@ def fold_deal(
     moves `last_reported_at` forward.
     """
     events = list(events)
-    effective, history = effective_events(events, as_of=as_of, known_at=known_at)
+    effective, history, known = fold_inputs(
+        events, as_of=as_of, known_at=known_at, with_history=with_history
+    )
     opened = next((e for e in effective if e.type == "deal.opened"), None)
     opening: Mapping[str, Any] = {} if opened is None else opened.data
     kind = opening.get("kind")
@@ -68,8 +70,8 @@ def fold_deal(
         "title": opening.get("title"),
         "parties": plain(opening.get("parties")),
         "status": reports[-1].data.get("status") if reports else None,
-        "version": max((entry.event.version for entry in history), default=0),
-        "event_count": len(history),
+        "version": max((event.version for event in known), default=0),
+        "event_count": len(known),
         "first_reported_at": iso(reports[0].occurred_at) if reports else None,
         "last_reported_at": iso(reports[-1].occurred_at) if reports else None,
         "sources": collect_sources(effective),

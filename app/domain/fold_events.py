@@ -204,6 +204,18 @@ def effective_events(
     known_at: datetime | None = None,
 ) -> tuple[list[EffectiveEvent], list[HistoryEntry]]:
     """Return the events in effect in fold order, and the stream's history known at `known_at`."""
+    effective, history, _ = fold_inputs(events, as_of=as_of, known_at=known_at)
+    return effective, history
+
+
+def fold_inputs(
+    events: Iterable[RecordedEvent],
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+    with_history: bool = True,
+) -> tuple[list[EffectiveEvent], list[HistoryEntry], list[RecordedEvent]]:
+    """Return the effective events, the history (empty unless asked for) and the known events."""
     known = known_events(events, known_at)
     retracted = retractions(known)
     corrections = _Corrections(known, retracted)
@@ -217,5 +229,6 @@ def effective_events(
         and (limit is None or event.type in CREATION_TYPES or event.occurred_at <= limit)
     ]
     effective.sort(key=_fold_key)
-    history = [_history(event, retracted, corrections) for event in known]
-    return effective, history
+    # Describing every event's fate is a fifth of a fold; states stored without history skip it.
+    history = [_history(event, retracted, corrections) for event in known] if with_history else []
+    return effective, history, known

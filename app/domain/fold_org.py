@@ -18,7 +18,7 @@ from app.domain.fold_common import (
     plain,
     to_money,
 )
-from app.domain.fold_events import EffectiveEvent, effective_events
+from app.domain.fold_events import EffectiveEvent, fold_inputs
 
 DEAL_RELATIONS = ("investors", "investments", "partnerships", "acquisitions")
 
@@ -32,7 +32,9 @@ def fold_organization(
 ) -> dict[str, Any]:
     """Return the JSON-ready state of one organization stream, from that stream alone."""
     events = list(events)
-    effective, history = effective_events(events, as_of=as_of, known_at=known_at)
+    effective, history, known = fold_inputs(
+        events, as_of=as_of, known_at=known_at, with_history=with_history
+    )
     state: dict[str, Any] = {
         "id": stream_key(events[0].stream_id) if events else None,
         "name": None,
@@ -43,8 +45,8 @@ def fold_organization(
         "former_names": [],
         "figures": {},
         "announcements": [],
-        "version": max((entry.event.version for entry in history), default=0),
-        "event_count": len(history),
+        "version": max((event.version for event in known), default=0),
+        "event_count": len(known),
         "sources": collect_sources(effective),
         "conflicts": [],
         "warnings": occurred_after_recorded(effective),
