@@ -184,7 +184,7 @@ class DealTracker:
         errors: dict[str, list[str]] = {}
         for index, (stream_id, event, expected) in enumerate(writes):
             if stream_id not in streams:
-                streams[stream_id] = self.store.read_stream(stream_id, conn=conn)
+                streams[stream_id] = self.store.read_stream_cached(stream_id, conn=conn)
             history = streams[stream_id]
             if expected is not None and expected != len(history):
                 # A stale writer hears about the conflict, not about rules its stale view broke.

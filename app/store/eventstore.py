@@ -30,6 +30,7 @@ from app.store.errors import (
     StreamNotCreated,
     WrongExpectedVersion,
 )
+from app.store.streamcache import StreamCache
 from app.store.tables import events as events_table
 
 APPEND_LOCK_KEY = 7311000
@@ -120,6 +121,7 @@ class EventStore:
         self.engine = engine
         self.clock = clock
         self.lock_timeout_ms = lock_timeout_ms
+        self.stream_cache = StreamCache()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -270,6 +272,15 @@ class EventStore:
             params["known_at"] = utc(known_at)
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY version"
         return self._query(sql, params, conn)
+
+    def read_stream_cached(self, stream_id: str, *, conn: Connection) -> list[RecordedEvent]:
+        """Return a whole stream, reading from the database only what this process has not seen."""
+
+        def read_after(stream: str, after_version: int) -> list[RecordedEvent]:
+            sql = f"SELECT {_COLUMNS} FROM events WHERE stream_id = :s AND version > :v ORDER BY version"
+            return self._query(sql, {"s": stream, "v": after_version}, conn)
+
+        return self.stream_cache.read(stream_id, read_after)
 
     def read_all(
         self,

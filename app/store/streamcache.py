@@ -1,0 +1,50 @@
+"""Decoded events of recently written streams, so a write reads only what it has not seen.
+
+Events never change once committed, so a cached prefix of a stream stays true
+for ever: a reader asks the database only for versions after the ones it holds.
+Only events read back from the database are cached, never ones just appended
+(their transaction may still roll back).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from app.domain.envelope import RecordedEvent
+
+ReadAfter = Callable[[str, int], list[RecordedEvent]]
+
+
+class StreamCache:
+    """A per-process LRU of stream prefixes, bounded by the number of events held."""
+
+    def __init__(self, max_events: int = 100_000) -> None:
+        self.max_events = max_events
+        self._streams: OrderedDict[str, list[RecordedEvent]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def read(self, stream_id: str, read_after: ReadAfter) -> list[RecordedEvent]:
+        """Return the whole stream, fetching only the versions after the cached prefix."""
+        with self._lock:
+            cached = self._streams.get(stream_id, [])
+        tail = read_after(stream_id, cached[-1].version if cached else 0)
+        events = cached + tail
+        if events and len(events) <= self.max_events:
+            self._keep(stream_id, events)
+        return list(events)
+
+    def _keep(self, stream_id: str, events: list[RecordedEvent]) -> None:
+        with self._lock:
+            previous = self._streams.pop(stream_id, None)
+            if previous is not None:
+                self._held -= len(previous)
+            if previous is not None and len(previous) > len(events):
+                events = previous  # another thread already cached more of this stream
+            self._streams[stream_id] = events
+            self._held += len(events)
+            while self._held > self.max_events and len(self._streams) > 1:
+                _, dropped = self._streams.popitem(last=False)
+                self._held -= len(dropped)
