@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,19 +158,7 @@ def write_rows(
 
 
 def _jsonb(row: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     return {**row, "state": json.dumps(row["state"], ensure_ascii=False, separators=(",", ":"))}
-
-
-def apply(conn: Connection, appended: Iterable[RecordedEvent], read_stream: Any) -> None:
-    """Bring the live read models up to date with just-appended events, in the same transaction."""
-    appended = list(appended)
-    if not appended:
-        return
-    for stream_id in dict.fromkeys(e.stream_id for e in appended):
-        write_stream(conn, stream_id, read_stream(stream_id, conn=conn))
-    set_checkpoint(conn, max(e.position for e in appended))
 
 
 def set_checkpoint(conn: Connection, position: int) -> None:

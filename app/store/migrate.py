@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -42,8 +43,9 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
-    """Return the newest revision in migrations/."""
+    """Return the newest revision in migrations/ (read once: /readyz asks on every probe)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
