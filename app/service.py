@@ -38,7 +38,8 @@ from app.domain.fold import (
 from app.projections import readmodels
 from app.state_cache import DEAL_STATES, EncodedState
 from app.store.errors import WrongExpectedVersion
-from app.store.eventstore import AppendResult, EventStore
+from app.store.eventstore import AppendResult, EventStore, _recorded, event_ids, originals_of
+from app.store.pipelined import Seen, Statement, insert_events, locked_write
 
 Write = tuple[str, NewEvent, int | None]
 EDITORIAL_SOURCE = {"publisher": "editorial", "attribution": "official"}
@@ -77,36 +78,58 @@ class DealTracker:
         return self.append_batch([(stream_id, event, expected_version)])
 
     def append_batch(self, writes: Sequence[Write]) -> AppendResult:
-        """Validate and append events to any streams: all of them or none."""
+        """Validate and append events to any streams: all of them or none.
+
+        One transaction holding the append lock, in two round trips (app/store/pipelined.py):
+        the first reads each stream after the prefix this process has cached, the log's
+        head and the organizations the events name; the events are checked against that,
+        given positions, and folded into read-model rows; the second writes events and
+        rows and commits.
+        """
         normalized = self._normalize(writes)
+        flat = [(stream_id, event) for stream_id, event, _ in normalized]
         # Ids this service just made up cannot be in the log yet: only a write whose
         # events came with ids (a retry) needs looking for.
-        retry = any(event.event_id is not None for _, event, _ in writes)
-        with self.store.transaction() as conn:
-            flat = [(stream_id, event) for stream_id, event, _ in normalized]
-            existing = self.store.already_appended(conn, flat) if retry else None
+        ids = event_ids(flat) if any(e.event_id is not None for _, e, _ in writes) else []
+        stream_ids = list(dict.fromkeys(stream_id for stream_id, _ in flat))
+        cache = self.store.stream_cache
+        prefixes = {stream_id: cache.prefix(stream_id) for stream_id in stream_ids}
+        orgs = set().union(*(referenced_orgs(event) for _, event in flat))
+        streams: dict[str, list[RecordedEvent]] = {}
+
+        def plan(seen: Seen) -> tuple[list[Statement], AppendResult]:
+            existing = originals_of(flat, seen.found) if ids else None
             if existing is not None:
-                return AppendResult(existing, created=False)
-            streams = self._check(conn, normalized)
-            result = self.store.append_batch(
+                return [], AppendResult(existing, created=False)
+            for stream_id in stream_ids:
+                streams[stream_id] = prefixes[stream_id] + seen.tails.get(stream_id, [])
+                cache.keep(stream_id, streams[stream_id])  # read back, so committed
+            registered = {stream_key(s) for s in seen.existing_streams}
+            self._check(normalized, {s: list(e) for s, e in streams.items()}, registered)
+            now = self.store._recorded_at(seen.head_recorded_at, None, seen.clock)
+            rows = self.store.plan_rows(
                 [(stream_id, [event], expected) for stream_id, event, expected in normalized],
-                conn=conn,
-                locked=True,
-                checked=True,
+                seen.versions,
+                seen.head_position,
+                now,
             )
-            for event in result.events:
-                streams.setdefault(event.stream_id, []).append(event)
-            created = {e.stream_id for e in result.events if e.type in CREATION_TYPES.values()}
-            for stream_id in dict.fromkeys(e.stream_id for e in result.events):
-                # A deal's parties are fixed by deal.opened: nothing later can change them.
-                readmodels.write_stream(
-                    conn,
-                    stream_id,
-                    [e for e in streams[stream_id] if e.position > 0],
-                    parties=stream_id in created,
-                )
-            readmodels.set_checkpoint(conn, max(e.position for e in result.events))
-            return result
+            appended = [_recorded(row) for row in rows]
+            for event in appended:
+                streams[event.stream_id].append(event)
+            return _writes(rows, appended, streams), AppendResult(appended, created=True)
+
+        result = locked_write(
+            self.store,
+            plan,
+            stream_ids=stream_ids,
+            ids=ids,
+            tails_since={s: events[-1].version if events else 0 for s, events in prefixes.items()},
+            existence_of=[f"org:{org_id}" for org_id in orgs],
+        )
+        if result.created:
+            for stream_id, events in streams.items():
+                cache.keep(stream_id, events)  # committed now
+        return result
 
     def correct(
         self,
@@ -176,15 +199,15 @@ class DealTracker:
             raise ValidationFailed(errors)
         return normalized
 
-    def _check(self, conn: Connection, writes: Sequence[Write]) -> dict[str, list[RecordedEvent]]:
+    def _check(
+        self,
+        writes: Sequence[Write],
+        streams: dict[str, list[RecordedEvent]],
+        registered: set[str],
+    ) -> None:
         """Check each event against its stream so far and the registered organizations."""
-        streams: dict[str, list[RecordedEvent]] = {}
-        wanted = set().union(*(referenced_orgs(event) for _, event, _ in writes))
-        registered = self._registered(conn, wanted)
         errors: dict[str, list[str]] = {}
         for index, (stream_id, event, expected) in enumerate(writes):
-            if stream_id not in streams:
-                streams[stream_id] = self.store.read_stream_cached(stream_id, conn=conn)
             history = streams[stream_id]
             if expected is not None and expected != len(history):
                 # A stale writer hears about the conflict, not about rules its stale view broke.
@@ -201,18 +224,6 @@ class DealTracker:
                 registered.add(stream_key(stream_id))
         if errors:
             raise ValidationFailed(errors)
-        for history in streams.values():
-            history[:] = [e for e in history if e.position > 0]
-        return streams
-
-    def _registered(self, conn: Connection, org_ids: set[str]) -> set[str]:
-        if not org_ids:
-            return set()
-        rows = conn.execute(
-            text("SELECT stream_id FROM events WHERE stream_id = ANY(:ids) AND version = 1"),
-            {"ids": [f"org:{org_id}" for org_id in org_ids]},
-        )
-        return {stream_key(row[0]) for row in rows}
 
     # --- reads ----------------------------------------------------------------
 
@@ -432,6 +443,32 @@ class DealTracker:
             {"t": known_at},
         ).scalar_one()
         return int(value)
+
+
+def _writes(
+    rows: list[dict[str, Any]],
+    appended: list[RecordedEvent],
+    streams: dict[str, list[RecordedEvent]],
+) -> list[Statement]:
+    """Return the statements that insert the events and store every touched stream's new state."""
+    created = {e.stream_id for e in appended if e.type in CREATION_TYPES.values()}
+    organizations: list[dict[str, Any]] = []
+    deals: list[dict[str, Any]] = []
+    deal_ids: list[str] = []
+    parties: list[dict[str, str]] = []
+    for stream_id in dict.fromkeys(e.stream_id for e in appended):
+        found = readmodels.rows_for_stream(stream_id, streams[stream_id])
+        organizations += found[0]
+        deals += found[1]
+        # A deal's parties are fixed by deal.opened: nothing later can change them.
+        if stream_id in created:
+            deal_ids += found[2]
+            parties += found[3]
+    return [
+        insert_events(rows),
+        *readmodels.upsert_statements(organizations, deals, deal_ids, parties),
+        readmodels.checkpoint_statement(max(e.position for e in appended)),
+    ]
 
 
 def _provisional(stream_id: str, event: NewEvent, version: int) -> RecordedEvent:

@@ -196,13 +196,17 @@ def append_to(stream_id: str, body: Mapping[str, Any]) -> Answer:
     expected = (
         expected_by_header if expected_by_header is not None else body.get("expected_version")
     )
-    creation = CREATION_TYPES.get(stream_kind(stream_id))
-    if body["type"] != creation and service.store.stream_version(stream_id) == 0:
-        name = "organization" if stream_kind(stream_id) == "org" else "deal"
-        raise NotFound(f"there is no {name} {stream_key(stream_id)}")
+    needs_stream = body["type"] != CREATION_TYPES.get(stream_kind(stream_id))
     try:
         result = service.append(stream_id, new_event(body), expected)
+    except ValidationFailed:
+        # Asked only when the append failed: most appends go to a stream that exists.
+        if needs_stream and service.store.stream_version(stream_id) == 0:
+            raise _missing(stream_id) from None
+        raise
     except WrongExpectedVersion as conflict:
+        if needs_stream and conflict.current == 0:
+            raise _missing(stream_id) from None
         if expected_by_header is None:
             raise
         raise ApiError(
@@ -212,6 +216,11 @@ def append_to(stream_id: str, body: Mapping[str, Any]) -> Answer:
             current_version=conflict.current,
         ) from None
     return appended(result)
+
+
+def _missing(stream_id: str) -> NotFound:
+    name = "organization" if stream_kind(stream_id) == "org" else "deal"
+    return NotFound(f"there is no {name} {stream_key(stream_id)}")
 
 
 def history_page(stream_id: str, args: Mapping[str, Any]) -> Answer:

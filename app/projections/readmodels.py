@@ -122,54 +122,78 @@ def write_rows(
     tables: Tables = LIVE,
 ) -> None:
     """Upsert folded rows into a set of read-model tables."""
+    for sql, rows in upsert_statements(organizations, deals, deal_ids, parties, tables=tables):
+        conn.exec_driver_sql(sql, list(rows) if len(rows) > 1 else rows[0])
+
+
+def upsert_statements(
+    organizations: list[dict[str, Any]],
+    deals: list[dict[str, Any]],
+    deal_ids: list[str],
+    parties: list[dict[str, str]],
+    *,
+    tables: Tables = LIVE,
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Return the SQL (psycopg placeholders) and rows that upsert folded rows."""
+    statements: list[tuple[str, list[dict[str, Any]]]] = []
     if organizations:
-        conn.execute(
-            text(
+        statements.append(
+            (
                 f"INSERT INTO {tables.organizations} (org_id, name, kind, search_text, version, position, state)"
-                " VALUES (:org_id, :name, :kind, :search_text, :version, :position, CAST(:state AS jsonb))"
+                " VALUES (%(org_id)s, %(name)s, %(kind)s, %(search_text)s, %(version)s, %(position)s,"
+                " CAST(%(state)s AS jsonb))"
                 " ON CONFLICT (org_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
                 " search_text = EXCLUDED.search_text, version = EXCLUDED.version,"
-                " position = EXCLUDED.position, state = EXCLUDED.state"
-            ),
-            [_jsonb(row) for row in organizations],
+                " position = EXCLUDED.position, state = EXCLUDED.state",
+                [_jsonb(row) for row in organizations],
+            )
         )
     if deals:
-        conn.execute(
-            text(
+        statements.append(
+            (
                 f"INSERT INTO {tables.deals} (deal_id, kind, status, title, version, position, state)"
-                " VALUES (:deal_id, :kind, :status, :title, :version, :position, CAST(:state AS jsonb))"
+                " VALUES (%(deal_id)s, %(kind)s, %(status)s, %(title)s, %(version)s, %(position)s,"
+                " CAST(%(state)s AS jsonb))"
                 " ON CONFLICT (deal_id) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status,"
                 " title = EXCLUDED.title, version = EXCLUDED.version, position = EXCLUDED.position,"
-                " state = EXCLUDED.state"
-            ),
-            [_jsonb(row) for row in deals],
+                " state = EXCLUDED.state",
+                [_jsonb(row) for row in deals],
+            )
         )
     if deal_ids:
-        conn.execute(
-            text(f"DELETE FROM {tables.parties} WHERE deal_id = ANY(:ids)"), {"ids": deal_ids}
+        statements.append(
+            (f"DELETE FROM {tables.parties} WHERE deal_id = ANY(%(ids)s)", [{"ids": deal_ids}])
         )
     if parties:
-        conn.execute(
-            text(
-                f"INSERT INTO {tables.parties} (deal_id, org_id, role) VALUES (:deal_id, :org_id, :role) ON CONFLICT DO NOTHING"
-            ),
-            parties,
+        statements.append(
+            (
+                f"INSERT INTO {tables.parties} (deal_id, org_id, role)"
+                " VALUES (%(deal_id)s, %(org_id)s, %(role)s) ON CONFLICT DO NOTHING",
+                list(parties),
+            )
         )
+    return statements
 
 
 def _jsonb(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "state": json.dumps(row["state"], ensure_ascii=False, separators=(",", ":"))}
 
 
+CHECKPOINT_SQL = (
+    "UPDATE projection_checkpoints SET position = GREATEST(position, %(p)s), updated_at = now()"
+    " WHERE name = %(n)s"
+)
+
+
+def checkpoint_statement(position: int) -> tuple[str, list[dict[str, Any]]]:
+    """Return the SQL and row that record the last log position the read models reflect."""
+    return CHECKPOINT_SQL, [{"p": position, "n": CHECKPOINT}]
+
+
 def set_checkpoint(conn: Connection, position: int) -> None:
     """Record the last log position the read models reflect."""
-    conn.execute(
-        text(
-            "UPDATE projection_checkpoints SET position = GREATEST(position, :p), updated_at = now()"
-            " WHERE name = :n"
-        ),
-        {"p": position, "n": CHECKPOINT},
-    )
+    sql, rows = checkpoint_statement(position)
+    conn.exec_driver_sql(sql, rows[0])
 
 
 def checkpoint(conn: Connection) -> int:

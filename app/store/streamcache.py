@@ -2,8 +2,8 @@
 
 Events never change once committed, so a cached prefix of a stream stays true
 for ever: a reader asks the database only for versions after the ones it holds.
-Only events read back from the database are cached, never ones just appended
-(their transaction may still roll back).
+Only committed events are cached: ones read back from the database, or appended by a
+transaction that has committed.
 """
 
 from __future__ import annotations
@@ -32,11 +32,18 @@ class StreamCache:
             cached = self._streams.get(stream_id, [])
         tail = read_after(stream_id, cached[-1].version if cached else 0)
         events = cached + tail
-        if events and len(events) <= self.max_events:
-            self._keep(stream_id, events)
+        self.keep(stream_id, events)
         return list(events)
 
-    def _keep(self, stream_id: str, events: list[RecordedEvent]) -> None:
+    def prefix(self, stream_id: str) -> list[RecordedEvent]:
+        """Return the cached start of a stream (maybe all of it, maybe nothing)."""
+        with self._lock:
+            return list(self._streams.get(stream_id, ()))
+
+    def keep(self, stream_id: str, events: list[RecordedEvent]) -> None:
+        """Remember a stream's committed events from version 1 on."""
+        if not events or len(events) > self.max_events:
+            return
         with self._lock:
             previous = self._streams.pop(stream_id, None)
             if previous is not None:
