@@ -17,10 +17,21 @@ if TYPE_CHECKING:
 
 PRECISION_RANK = {"instant": 0, "day": 1, "month": 2, "year": 3}
 _PERIOD_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def plain(value: Any) -> Any:
     """Return a JSON-ready copy: dicts, lists, strings, numbers, booleans and None only."""
+    # Decoded JSON is nearly all a fold copies: its scalars are copied without a call each.
+    if type(value) in _JSON_SCALARS:
+        return value
+    if type(value) is dict:
+        return {
+            str(key): item if type(item) in _JSON_SCALARS else plain(item)
+            for key, item in value.items()
+        }
+    if type(value) is list:
+        return [item if type(item) in _JSON_SCALARS else plain(item) for item in value]
     if value is None or isinstance(value, str | int | float):
         return value
     if isinstance(value, dict | Mapping):
@@ -120,8 +131,8 @@ def occurred_after_recorded(effective: Iterable[EffectiveEvent]) -> list[dict[st
 
 
 def _source_key(source: Mapping[str, Any]) -> tuple[str, str, str]:
-    publisher, url, title = (str(source.get(k) or "") for k in ("publisher", "url", "title"))
-    return publisher, url, title
+    get = source.get
+    return str(get("publisher") or ""), str(get("url") or ""), str(get("title") or "")
 
 
 def collect_sources(effective: Iterable[EffectiveEvent]) -> list[dict[str, Any]]:
@@ -131,9 +142,11 @@ def collect_sources(effective: Iterable[EffectiveEvent]) -> list[dict[str, Any]]
         for event in (item.event, *item.corrections):
             if event.source is None:
                 continue
-            entry = found.setdefault(
-                _source_key(event.source), {**plain(event.source), "event_ids": []}
-            )
+            key = _source_key(event.source)
+            entry = found.get(key)
+            if entry is None:
+                # Copied once per distinct source, not once per event that cites it.
+                entry = found[key] = {**plain(event.source), "event_ids": []}
             entry["event_ids"].append(str(event.event_id))
     return [found[key] for key in sorted(found)]
 
