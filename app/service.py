@@ -37,6 +37,7 @@ from app.domain.fold import (
 )
 from app.projections import readmodels
 from app.state_cache import DEAL_STATES, EncodedState
+from app.store.database import reading
 from app.store.errors import WrongExpectedVersion
 from app.store.eventstore import AppendResult, EventStore, _recorded, event_ids, originals_of
 from app.store.pipelined import Seen, Statement, insert_events, locked_write
@@ -231,7 +232,7 @@ class DealTracker:
         self, deal_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> tuple[dict[str, Any], Basis]:
         """Return a deal's state, now or as of / as known at a time."""
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             if as_of is None and known_at is None:
                 row = conn.execute(
                     text("SELECT state FROM deal_view WHERE deal_id = :id"), {"id": deal_id}
@@ -264,7 +265,7 @@ class DealTracker:
         recorded_at never goes backwards and nothing recorded later can change that answer.
         """
         stream_id = f"deal:{deal_id}"
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             row = conn.execute(
                 text(
                     "SELECT (SELECT version FROM deal_view WHERE deal_id = :id),"
@@ -319,7 +320,7 @@ class DealTracker:
         self, org_id: str, *, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> tuple[dict[str, Any], Basis]:
         """Return an organization's state with the deals it is party to."""
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             if as_of is None and known_at is None:
                 row = conn.execute(
                     text("SELECT state FROM organization_view WHERE org_id = :id"), {"id": org_id}
@@ -390,7 +391,7 @@ class DealTracker:
             clauses.append("org_id > :after")
             params["after"] = after
         sql = f"SELECT state FROM organization_view WHERE {' AND '.join(clauses)} ORDER BY org_id LIMIT :limit"
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             return [dict(row[0]) for row in conn.execute(text(sql), params)]
 
     def list_deals(
@@ -418,7 +419,7 @@ class DealTracker:
             clauses.append("deal_id > :after")
             params["after"] = after
         sql = f"SELECT state FROM deal_view WHERE {' AND '.join(clauses)} ORDER BY deal_id LIMIT :limit"
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             return [dict(row[0]) for row in conn.execute(text(sql), params)]
 
     def _deal_ids_of(self, conn: Connection, org_id: str) -> list[str]:

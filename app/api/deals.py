@@ -33,7 +33,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Deals(MethodView):
-    @blp.arguments(schemas.DealListQuery, location="query")
+    @blp.arguments(schemas.DealListQuery(), location="query")
     @blp.response(200, schemas.Page)
     def get(self, args: dict[str, Any]) -> Any:
         """List deals, filtered by party, kind and status."""
@@ -46,7 +46,7 @@ class Deals(MethodView):
         )
         return page(found, args["limit"], key=lambda state: state["id"])
 
-    @blp.arguments(schemas.DealCreate)
+    @blp.arguments(schemas.DealCreate())
     @blp.response(201, schemas.StateResponse)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> Any:
@@ -70,7 +70,7 @@ class Deals(MethodView):
 
 @blp.route("/<string:deal_id>")
 class Deal(MethodView):
-    @blp.arguments(schemas.StateQuery, location="query")
+    @blp.arguments(schemas.StateQuery(), location="query")
     @blp.response(200, schemas.StateResponse)
     @blp.alt_response(304, description="Not Modified")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -84,14 +84,14 @@ class Deal(MethodView):
 
 @blp.route("/<string:deal_id>/events")
 class DealEvents(MethodView):
-    @blp.arguments(schemas.HistoryQuery, location="query")
+    @blp.arguments(schemas.HistoryQuery(), location="query")
     @blp.response(200, schemas.Page)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], deal_id: str) -> Any:
         """Return the deal's events with provenance and each one's effect."""
         return history_page(f"deal:{deal_id}", args)
 
-    @blp.arguments(schemas.EventAppend)
+    @blp.arguments(schemas.EventAppend())
     @blp.response(201, schemas.AppendResult)
     @blp.alt_response(200, schema=schemas.AppendResult, description="event_id retry: the event")
     @blp.alt_response(404, response="NOT_FOUND")

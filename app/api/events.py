@@ -39,7 +39,7 @@ POLL_SECONDS = 0.15
 
 @blp.route("/events")
 class EventLog(MethodView):
-    @blp.arguments(schemas.LogQuery, location="query")
+    @blp.arguments(schemas.LogQuery(), location="query")
     @blp.response(200, schemas.EventPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Read the global log in position order, optionally waiting for new events."""
@@ -71,7 +71,7 @@ class Event(MethodView):
 
 @blp.route("/events/<uuid:event_id>/corrections")
 class Corrections(MethodView):
-    @blp.arguments(schemas.Correction)
+    @blp.arguments(schemas.Correction())
     @blp.response(201, schemas.AppendResult)
     @blp.alt_response(200, schema=schemas.AppendResult, description="event_id retry: the event")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -90,7 +90,7 @@ class Corrections(MethodView):
 
 @blp.route("/events/<uuid:event_id>/retractions")
 class Retractions(MethodView):
-    @blp.arguments(schemas.Retraction)
+    @blp.arguments(schemas.Retraction())
     @blp.response(201, schemas.AppendResult)
     @blp.alt_response(200, schema=schemas.AppendResult, description="event_id retry: the event")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -108,7 +108,7 @@ class Retractions(MethodView):
 
 @blp.route("/batches")
 class Batches(MethodView):
-    @blp.arguments(schemas.Batch)
+    @blp.arguments(schemas.Batch())
     @blp.response(201, schemas.BatchResult)
     @blp.alt_response(200, schema=schemas.BatchResult, description="event_id retry: the events")
     @blp.alt_response(409, response="CONFLICT")

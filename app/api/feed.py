@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 @blp.route("/events/stream")
 class EventStream(MethodView):
-    @blp.arguments(schemas.FeedQuery, location="query")
+    @blp.arguments(schemas.FeedQuery(), location="query")
     @blp.response(200, content_type="text/event-stream", description="Server-Sent Events")
     def get(self, args: dict[str, Any]) -> Any:
         """Follow the log live as Server-Sent Events, resuming after Last-Event-ID."""

@@ -33,7 +33,7 @@ PROFILE_FIELDS = ("name", "kind", "country", "website", "aliases")
 
 @blp.route("")
 class Organizations(MethodView):
-    @blp.arguments(schemas.OrganizationSearchQuery, location="query")
+    @blp.arguments(schemas.OrganizationSearchQuery(), location="query")
     @blp.response(200, schemas.Page)
     def get(self, args: dict[str, Any]) -> Any:
         """Search organizations by name or alias."""
@@ -41,7 +41,7 @@ class Organizations(MethodView):
         found = tracker().search_organizations(args.get("q"), limit=args["limit"] + 1, after=after)
         return page(found, args["limit"], key=lambda state: state["id"])
 
-    @blp.arguments(schemas.OrganizationCreate)
+    @blp.arguments(schemas.OrganizationCreate())
     @blp.response(201, schemas.StateResponse)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any]) -> Any:
@@ -65,7 +65,7 @@ class Organizations(MethodView):
 
 @blp.route("/<string:org_id>")
 class Organization(MethodView):
-    @blp.arguments(schemas.StateQuery, location="query")
+    @blp.arguments(schemas.StateQuery(), location="query")
     @blp.response(200, schemas.StateResponse)
     @blp.alt_response(304, description="Not Modified")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -79,14 +79,14 @@ class Organization(MethodView):
 
 @blp.route("/<string:org_id>/events")
 class OrganizationEvents(MethodView):
-    @blp.arguments(schemas.HistoryQuery, location="query")
+    @blp.arguments(schemas.HistoryQuery(), location="query")
     @blp.response(200, schemas.Page)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], org_id: str) -> Any:
         """Return the organization's events with provenance and each one's effect."""
         return history_page(f"org:{org_id}", args)
 
-    @blp.arguments(schemas.EventAppend)
+    @blp.arguments(schemas.EventAppend())
     @blp.response(201, schemas.AppendResult)
     @blp.alt_response(200, schema=schemas.AppendResult, description="event_id retry: the event")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -80,7 +80,7 @@ def _found(snapshot_id: int) -> tuple[store.SnapshotInfo, dict[str, Any]]:
 
 @blp.route("")
 class Snapshots(MethodView):
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery(), location="query")
     @blp.response(200, SnapshotPage)
     def get(self, args: dict[str, Any]) -> Any:
         """List snapshots, newest first."""
@@ -123,7 +123,7 @@ class Snapshot(MethodView):
 
 @blp.route("/<int:snapshot_id>/diff")
 class SnapshotDiffView(MethodView):
-    @blp.arguments(DiffQuery, location="query")
+    @blp.arguments(DiffQuery(), location="query")
     @blp.response(200, SnapshotDiff)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], snapshot_id: int) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.domain.envelope import NewEvent, RecordedEvent, stream_kind, utc
 from app.domain.events import CREATION_TYPES, upcast
+from app.store.database import reading
 from app.store.errors import (
     DuplicateEventId,
     RecordedAtWentBackwards,
@@ -249,7 +250,7 @@ class EventStore:
         """Return the stream's current version (0 when it does not exist)."""
         sql = text("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = :s")
         if conn is None:
-            with self.engine.connect() as own:
+            with reading(self.engine) as own:
                 return int(own.execute(sql, {"s": stream_id}).scalar_one())
         return int(conn.execute(sql, {"s": stream_id}).scalar_one())
 
@@ -311,7 +312,7 @@ class EventStore:
         """
         sql, params = _log_query(_ENCODED_COLUMNS, after, limit, types, stream_id)
         if conn is None:
-            with self.engine.connect() as own:
+            with reading(self.engine) as own:
                 return list(own.execute(text(sql), params).mappings())
         return list(conn.execute(text(sql), params).mappings())
 
@@ -326,7 +327,7 @@ class EventStore:
         """Return the highest position in the log (0 when empty)."""
         sql = text("SELECT coalesce(max(position), 0) FROM events")
         if conn is None:
-            with self.engine.connect() as own:
+            with reading(self.engine) as own:
                 return int(own.execute(sql).scalar_one())
         return int(conn.execute(sql).scalar_one())
 
@@ -351,7 +352,7 @@ class EventStore:
         self, sql: str, params: dict[str, Any], conn: Connection | None
     ) -> list[RecordedEvent]:
         if conn is None:
-            with self.engine.connect() as own:
+            with reading(self.engine) as own:
                 return [decode(r) for r in own.execute(text(sql), params).mappings()]
         return [decode(r) for r in conn.execute(text(sql), params).mappings()]
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
+from app.store.database import reading
+
 ROLES = ("reader", "editor", "admin")
 TOKEN_PREFIX = "dt_"
 
@@ -45,7 +47,7 @@ def create_token(engine: Engine, *, role: str, name: str) -> str:
 def authenticate(engine: Engine, token: str) -> TokenIdentity | None:
     """Return the identity of a valid, unrevoked token, or None."""
     digest = hash_token(token)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             text(
                 "SELECT id, name, role, token_hash FROM api_tokens "
