@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 PRECISION_RANK = {"instant": 0, "day": 1, "month": 2, "year": 3}
 _PERIOD_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+_PERIOD_FIELDS = {"year": 1, "month": 2, "day": 3}  # (year, month, day)[:n] names the period
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -188,19 +189,25 @@ def _period_groups(candidates: Sequence[Candidate]) -> list[list[Candidate]]:
             i = root[i]
         return i
 
-    def period(candidate: Candidate, precision: str) -> tuple[Any, ...]:
-        return (candidate.scope, precision, period_of(candidate.report.occurred_at, precision))
+    moments = [utc(candidate.report.occurred_at) for candidate in candidates]
+    precisions = [_precision(candidate) for candidate in candidates]
+
+    def period(i: int, precision: str) -> tuple[Any, ...]:
+        # The period period_of names, as a tuple of date fields: far cheaper than formatting.
+        moment = moments[i]
+        fields = _PERIOD_FIELDS.get(precision)
+        when = moment if fields is None else (moment.year, moment.month, moment.day)[:fields]
+        return (candidates[i].scope, precision, when)
 
     # Two reports share a period when the finer one, truncated to the coarser one's precision,
     # lands in the coarser one's own period; indexing own periods keeps this linear.
     owner: dict[tuple[Any, ...], int] = {}
-    for i, candidate in enumerate(candidates):
-        own = period(candidate, _precision(candidate))
-        root[find(i)] = find(owner.setdefault(own, i))
-    for i, candidate in enumerate(candidates):
-        own_rank = PRECISION_RANK[_precision(candidate)]
+    for i, precision in enumerate(precisions):
+        root[find(i)] = find(owner.setdefault(period(i, precision), i))
+    for i, own_precision in enumerate(precisions):
+        own_rank = PRECISION_RANK[own_precision]
         for precision, rank in PRECISION_RANK.items():
-            if rank > own_rank and (key := period(candidate, precision)) in owner:
+            if rank > own_rank and (key := period(i, precision)) in owner:
                 root[find(i)] = find(owner[key])
     groups: dict[int, list[Candidate]] = {}
     for i, candidate in enumerate(candidates):
