@@ -134,28 +134,34 @@ class _Corrections:
     """Corrected data of each event (rule 3), resolved lazily so corrections may be corrected."""
 
     def __init__(self, known: list[RecordedEvent], retracted: Mapping[str, UUID]) -> None:
-        self._by_id = {event_key(event.event_id): event for event in known}
+        # Each known event's id as text, by position: worked out once, asked for many times.
+        self._keys = {event.position: event_key(event.event_id) for event in known}
+        self._by_id = {self._keys[event.position]: event for event in known}
         self._by_target: dict[str, list[RecordedEvent]] = defaultdict(list)
         for event in known:
-            if event.type == CORRECTED and event_key(event.event_id) not in retracted:
+            if event.type == CORRECTED and self.key(event) not in retracted:
                 self._by_target[event_key(event.data.get("target_event_id"))].append(event)
         self._data: dict[str, dict[str, Any]] = {}
         self._replaced: dict[str, dict[str, Any]] = {}
 
+    def key(self, event: RecordedEvent) -> str:
+        """Return a known event's id in canonical text form."""
+        return self._keys[event.position]
+
     def of(self, event: RecordedEvent) -> tuple[RecordedEvent, ...]:
         """Return the corrections in effect against an event, in position order."""
-        return tuple(self._by_target.get(event_key(event.event_id), ()))
+        return tuple(self._by_target.get(self.key(event), ()))
 
     def data(self, event: RecordedEvent) -> dict[str, Any]:
         """Return the event's data with every correction applied in position order."""
-        key = event_key(event.event_id)
+        key = self.key(event)
         if key not in self._data:
             merged = dict(event.data)
             protected = _PROTECTED_FIELDS.get(event.type, frozenset())
             for correction in self.of(event):
                 changes = self.changes(correction)
                 allowed = {k: v for k, v in changes.items() if k not in protected}
-                self._replaced[event_key(correction.event_id)] = {k: merged.get(k) for k in allowed}
+                self._replaced[self.key(correction)] = {k: merged.get(k) for k in allowed}
                 merged.update(allowed)
             self._data[key] = merged
         return self._data[key]
@@ -169,20 +175,21 @@ class _Corrections:
         target = self._by_id.get(event_key(correction.data.get("target_event_id")))
         if target is not None:
             self.data(target)
-        return self._replaced.get(event_key(correction.event_id))
+        return self._replaced.get(self.key(correction))
 
 
 def _fold_key(effective: EffectiveEvent) -> tuple[int, datetime, int]:
     """Order creation first, then by valid time, then by commit order (rule 5)."""
-    creation = 0 if effective.type in CREATION_TYPES else 1
-    return (creation, effective.occurred_at, effective.event.position)
+    event = effective.event
+    creation = 0 if event.type in CREATION_TYPES else 1
+    return (creation, event.occurred_at, event.position)
 
 
 def _history(
     event: RecordedEvent, retracted: Mapping[str, UUID], corrections: _Corrections
 ) -> HistoryEntry:
     """Describe what became of one known event."""
-    retracted_by = retracted.get(event_key(event.event_id))
+    retracted_by = retracted.get(corrections.key(event))
     corrected_by = tuple(c.event_id for c in corrections.of(event))
     if retracted_by is not None:
         effect = RETRACTED_EFFECT
@@ -224,7 +231,7 @@ def fold_inputs(
         EffectiveEvent(event, corrections.data(event), corrections.of(event))
         for event in known
         if event.type not in META_TYPES
-        and event_key(event.event_id) not in retracted
+        and corrections.key(event) not in retracted
         # The creating event names the stream, so it stays whatever `as_of` asks.
         and (limit is None or event.type in CREATION_TYPES or event.occurred_at <= limit)
     ]
