@@ -11,19 +11,20 @@ the two round trips, made while the lock is held.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from sqlalchemy.exc import DBAPIError
 
-from app.domain.envelope import NewEvent, RecordedEvent
-from app.domain.events import upcast
+from app.domain.envelope import NewEvent, RecordedEvent, utc
+from app.domain.events import CREATION_TYPES, upcast
 from app.store.errors import StoreBusy
 
 if TYPE_CHECKING:
@@ -208,6 +209,8 @@ def append_pipelined(
     if not flat:
         return AppendResult([], created=False)
     ids = event_ids(flat)
+    if not ids and _fits_one_statement(writes):
+        return append_in_one_statement(store, writes, recorded_at)
 
     def plan(seen: Seen) -> tuple[list[Statement], AppendResult]:
         existing = originals_of(flat, seen.found) if ids else None
@@ -219,6 +222,105 @@ def append_pipelined(
 
     stream_ids = list(dict.fromkeys(stream_id for stream_id, _, _ in writes))
     return locked_write(store, plan, stream_ids=stream_ids, ids=ids)
+
+
+_APPEND_EVENTS = "SELECT * FROM append_events(%s, %s, %s, %s::jsonb, %s::jsonb)"
+
+
+def append_in_one_statement(
+    store: EventStore, writes: Writes, recorded_at: datetime | None
+) -> AppendResult:
+    """Append events that came without ids with append_events(): one round trip, autocommit.
+
+    The function checks what the store's plan_rows checks, under the same lock; when it
+    refuses, plan_rows run on what it found raises the error the store always raised.
+    """
+    from app.store.eventstore import APPEND_LOCK_KEY, AppendResult, _recorded
+
+    # Ids are made here so the rows the function inserts can be described without reading them.
+    writes = [
+        (stream_id, [replace(event, event_id=uuid4()) for event in batch], expected)
+        for stream_id, batch, expected in writes
+    ]
+    supplied = recorded_at or (store.clock() if store.clock else None)
+    streams: dict[str, tuple[int | None, bool]] = {}
+    for stream_id, batch, expected in writes:
+        first = streams.get(stream_id)
+        if first is None and batch:
+            streams[stream_id] = (expected, batch[0].type in CREATION_TYPES.values())
+    described = [
+        {
+            "stream": stream_id,
+            "id": str(e.event_id),
+            "type": e.type,
+            "schema": e.schema_version,
+            "data": dict(e.data),
+            "source": dict(e.source) if e.source is not None else None,
+            "metadata": dict(e.metadata),
+            "occurred": utc(e.occurred_at).isoformat() if e.occurred_at else None,
+            "precision": e.occurred_precision,
+        }
+        for stream_id, batch, _ in writes
+        for e in batch
+    ]
+    params = (
+        APPEND_LOCK_KEY,
+        store.lock_timeout_ms,
+        utc(supplied) if supplied else None,
+        _json([{"id": s, "expected": x, "creates": c} for s, (x, c) in streams.items()]),
+        _json(described),
+    )
+    pooled = store.engine.raw_connection()
+    driver = pooled.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        driver.autocommit = True
+        try:
+            row = driver.execute(_APPEND_EVENTS, params).fetchone()
+            assert row is not None
+        except psycopg.errors.LockNotAvailable:
+            raise StoreBusy("the event log is busy; try again") from None
+        except psycopg.Error as failure:
+            broken = driver.broken
+            if broken:
+                pooled.invalidate(failure)
+            raise DBAPIError.instance(
+                None, None, failure, psycopg.Error, connection_invalidated=broken
+            ) from failure
+    finally:
+        if not driver.closed:
+            driver.autocommit = False
+        pooled.close()
+    ok, head, head_at, now, versions = row
+    # A refusal stops at the first stream that fails: those after it were not looked at.
+    found = {
+        stream_id: (versions[i] if i < len(versions) else 0) for i, stream_id in enumerate(streams)
+    }
+    if not ok:
+        store._recorded_at(head_at, supplied, now)
+        store.plan_rows(writes, found, head, now)
+        raise AssertionError("append_events refused a write the store's checks accept")
+    rows = store.plan_rows(writes, found, head, now)
+    return AppendResult([_recorded(row) for row in rows], created=True)
+
+
+def _json(value: Any) -> str:
+    # One encoding of the whole write: psycopg's per-element array dumpers cost more.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _fits_one_statement(writes: Writes) -> bool:
+    """Tell whether append_events() checks all a write asks: one expected version a stream,
+    a creation event only first."""
+    seen: set[str] = set()
+    for stream_id, batch, expected in writes:
+        if stream_id in seen and expected is not None:
+            return False
+        for event in batch:
+            if stream_id in seen and event.type in CREATION_TYPES.values():
+                return False
+            seen.add(stream_id)
+    return True
 
 
 def insert_events(rows: Sequence[dict[str, Any]]) -> Statement:
