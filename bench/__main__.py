@@ -30,7 +30,8 @@ from bench.server import Server
 DEAL_SIZES = (10, 1_000, 10_000)
 # The table's order: the issue's.
 ROW_ORDER = (
-    "single append",
+    "single append over",
+    "single append, framework",
     "batch append over",
     "batch append,",
     "in-process append (",
@@ -205,6 +206,18 @@ def write_rows(
             p99_ms=single.percentile(99),
         )
     ]
+    floor = writes.http_floor(port, token, clients, seconds)
+    rows.append(
+        throughput(
+            "single append, framework floor: GET /healthz",
+            floor.rate,
+            raw_single.rate,
+            "raw INSERT",
+            "requests/s",
+            None,
+            p50_ms=floor.percentile(50),
+        )
+    )
     log("single appends")
     batch = writes.http_batch(port, token, deals, clients, seconds)
     many = writes.raw_executemany(database.libpq, clients, seconds)

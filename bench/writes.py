@@ -115,6 +115,23 @@ def http_single(port: int, token: str, deals: Sequence[str], clients: int, secon
     return run_threads(clients, seconds, make)
 
 
+def http_floor(port: int, token: str, clients: int, seconds: float) -> Run:
+    """GET /healthz from the same keep-alive clients: what gunicorn and Flask cost on their own."""
+
+    def make(_: int) -> tuple[Step, Callable[[], None]]:
+        client = Client(port, token)
+
+        def step() -> int:
+            status, _ = client.request("GET", "/healthz")
+            if status != 200:
+                raise RuntimeError(f"GET /healthz: {status}")
+            return 1
+
+        return step, client.close
+
+    return run_threads(clients, seconds, make)
+
+
 def http_batch(
     port: int, token: str, deals: Sequence[str], clients: int, seconds: float, size: int = 100
 ) -> Run:

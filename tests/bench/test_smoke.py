@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ROW_PREFIXES = (
     "single append over HTTP",
+    "single append, framework floor",
     "batch append over HTTP",
     "batch append, physical limit",
     "in-process append (EventStore.append)",
