@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, localcontext
+from functools import lru_cache
 from typing import Any
 
 from app.domain._korean_numbers import (
@@ -100,8 +101,12 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(format(value, "f"))
 
 
+@lru_cache(maxsize=4096)
 def parse_money(text: str) -> Money:
-    """Parse money as articles print it, e.g. "$8 billion", "8.25 bn dollars" or "1조2천억원"."""
+    """Parse money as articles print it, e.g. "$8 billion", "8.25 bn dollars" or "1조2천억원".
+
+    Cached: the same wording comes back again and again, and Money is immutable.
+    """
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
         raise AmountParseError("no amount: the text is empty")
