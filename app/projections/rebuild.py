@@ -19,7 +19,7 @@ from app.projections.readmodels import (
     set_checkpoint,
     write_stream,
 )
-from app.store.eventstore import _COLUMNS, EventStore
+from app.store.eventstore import EventStore
 
 SHADOW = Tables("organization_view_rebuild", "deal_view_rebuild", "deal_party_view_rebuild")
 _WRITE_BATCH = 500
@@ -79,7 +79,10 @@ def _streams(
     The rows are read with psycopg directly: SQLAlchemy's row objects and the copies of
     each event's data cost more than the read itself on a replay of the whole log.
     """
-    sql = f"SELECT {_COLUMNS} FROM events WHERE position <= %(head)s ORDER BY stream_id, version"
+    sql = (
+        f"SELECT {_REPLAY_COLUMNS} FROM events"
+        " WHERE position <= %(head)s ORDER BY stream_id, version"
+    )
     current = CURRENT_SCHEMA_VERSIONS
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
@@ -90,8 +93,10 @@ def _streams(
             stream: str | None = None
             bucket: list[RecordedEvent] = []
             while rows := cursor.fetchmany(batch_size):
-                for row in rows:
-                    (position, event_id, stream_id, version, type_, schema, data) = row[:7]
+                documents = _decode_documents(rows)
+                for index, row in enumerate(rows):
+                    (position, event_id, stream_id, version, type_, schema) = row[:6]
+                    data, source, metadata = documents[3 * index : 3 * index + 3]
                     if stream_id != stream:
                         if bucket and stream is not None:
                             yield stream, bucket
@@ -101,11 +106,27 @@ def _streams(
                     bucket.append(
                         RecordedEvent(
                             position, event_id, stream_id, version, type_, schema, data,
-                            row[7], row[8] or {}, row[9], row[10], row[11],
+                            source, metadata or {}, row[9], row[10], row[11],
                         )
                     )  # fmt: skip
             if bucket and stream is not None:
                 yield stream, bucket
+
+
+# The JSON columns arrive as text (SQL NULL as JSON null) and are decoded a batch at a time.
+_REPLAY_COLUMNS = (
+    "position, event_id, stream_id, version, type, schema_version, data::text,"
+    " coalesce(source::text, 'null'), coalesce(metadata::text, 'null'),"
+    " occurred_at, occurred_precision, recorded_at"
+)
+
+
+def _decode_documents(rows: list[Any]) -> list[Any]:
+    """Return the data, source and metadata of every row, in order, decoded with one json.loads.
+
+    A json.loads call per value cost more than decoding the values themselves.
+    """
+    return json.loads("[" + ",".join(text for row in rows for text in row[6:9]) + "]")
 
 
 def _flush(conn: Any, pending: list[tuple[list[Any], list[Any], list[str], list[Any]]]) -> None:
