@@ -134,26 +134,33 @@ class _Corrections:
     """Corrected data of each event (rule 3), resolved lazily so corrections may be corrected."""
 
     def __init__(self, known: list[RecordedEvent], retracted: Mapping[str, UUID]) -> None:
-        # Each known event's id as text, by position: worked out once, asked for many times.
-        self._keys = {event.position: event_key(event.event_id) for event in known}
-        self._by_id = {self._keys[event.position]: event for event in known}
+        self._keys: dict[int, str] = {}
         self._by_target: dict[str, list[RecordedEvent]] = defaultdict(list)
         for event in known:
             if event.type == CORRECTED and self.key(event) not in retracted:
                 self._by_target[event_key(event.data.get("target_event_id"))].append(event)
+        # Most streams correct nothing: their events' ids are then never needed as text.
+        self._by_id = {self.key(event): event for event in known} if self._by_target else {}
         self._data: dict[str, dict[str, Any]] = {}
         self._replaced: dict[str, dict[str, Any]] = {}
 
     def key(self, event: RecordedEvent) -> str:
-        """Return a known event's id in canonical text form."""
-        return self._keys[event.position]
+        """Return a known event's id in canonical text form, worked out once per event."""
+        key = self._keys.get(event.position)
+        if key is None:
+            key = self._keys[event.position] = event_key(event.event_id)
+        return key
 
     def of(self, event: RecordedEvent) -> tuple[RecordedEvent, ...]:
         """Return the corrections in effect against an event, in position order."""
+        if not self._by_target:
+            return ()
         return tuple(self._by_target.get(self.key(event), ()))
 
     def data(self, event: RecordedEvent) -> dict[str, Any]:
         """Return the event's data with every correction applied in position order."""
+        if not self._by_target:
+            return dict(event.data)
         key = self.key(event)
         if key not in self._data:
             merged = dict(event.data)
@@ -231,7 +238,7 @@ def fold_inputs(
         EffectiveEvent(event, corrections.data(event), corrections.of(event))
         for event in known
         if event.type not in META_TYPES
-        and corrections.key(event) not in retracted
+        and not (retracted and corrections.key(event) in retracted)
         # The creating event names the stream, so it stays whatever `as_of` asks.
         and (limit is None or event.type in CREATION_TYPES or event.occurred_at <= limit)
     ]
