@@ -147,7 +147,8 @@ def collect_sources(effective: Iterable[EffectiveEvent]) -> list[dict[str, Any]]
             entry = found.get(key)
             if entry is None:
                 # Copied once per distinct source, not once per event that cites it.
-                entry = found[key] = {**plain(event.source), "event_ids": []}
+                entry = found[key] = plain(event.source)
+                entry["event_ids"] = []
             entry["event_ids"].append(str(event.event_id))
     return [found[key] for key in sorted(found)]
 

@@ -63,7 +63,8 @@ def fold_deal(
     opened = next((e for e in effective if e.type == "deal.opened"), None)
     opening: Mapping[str, Any] = {} if opened is None else opened.data
     kind = opening.get("kind")
-    reports = [e for e in effective if e.type == REPORT_TYPES.get(str(kind))]
+    report_type = REPORT_TYPES.get(str(kind))
+    reports = [e for e in effective if e.event.type == report_type]
     state: dict[str, Any] = {
         "id": stream_key(events[0].stream_id) if events else None,
         "kind": kind,
@@ -101,18 +102,19 @@ def stale_warnings(deal_state: dict[str, Any], at: datetime) -> list[dict[str, A
 
 
 def _investment(reports: Reports) -> KindFold:
-    total, total_warnings = _total_invested(reports)
+    counted = _counted(reports)
+    total, total_warnings = _total_invested(counted)
     fields = {
         "total_invested": total,
         "pending": _pending(reports),
         "stake": latest_fact(reports, "stake_percent", "percent", decimal_text),
         "stake_cap": latest_fact(reports, "stake_cap_percent", "percent", decimal_text),
         "instruments": sorted(
-            {str(r.data["instrument"]) for r in _counted(reports) if r.data.get("instrument")}
+            {str(r.data["instrument"]) for r in counted if r.data.get("instrument")}
         ),
         "valuation": latest_fact(reports, "valuation", "value", money_json),
     }
-    cumulative = [r for r in _counted(reports) if r.data.get("amount_basis") == "cumulative"]
+    cumulative = [r for r in counted if r.data.get("amount_basis") == "cumulative"]
     conflicts = [
         *find_conflicts("stake", _percent_candidates(reports, "stake_percent")),
         *find_conflicts("valuation", _money_candidates(reports, "valuation")),
@@ -156,12 +158,12 @@ def _counted(reports: Reports) -> list[EffectiveEvent]:
     return [r for r in reports if r.data.get("status") in COUNTED]
 
 
-def _total_invested(reports: Reports) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+def _total_invested(counted: Reports) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """Sum per currency: the last counted cumulative total plus the counted tranches after it."""
     totals: dict[str, Decimal] = {}
     tranches: dict[str, Decimal] = {}
     warnings = []
-    for report in _counted(reports):
+    for report in counted:
         if report.data.get("amount") is None:
             continue
         amount = to_money(report.data["amount"])
