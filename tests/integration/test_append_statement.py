@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -37,9 +39,7 @@ def test_answer_describes_exactly_the_rows_written(store: EventStore) -> None:
     written = store.read_stream(first) + store.read_stream(second)
     assert result.created and result.events == written
     assert [e.version for e in written] == [1, 2, 1]
-    assert [e.position for e in result.events] == [
-        result.events[0].position + i for i in range(3)
-    ]
+    assert [e.position for e in result.events] == [result.events[0].position + i for i in range(3)]
     # No occurred_at means "when it was recorded"; no source is SQL NULL, not JSON null.
     assert written[1].occurred_at == written[1].recorded_at
     assert all(e.source is None for e in written)
@@ -76,3 +76,29 @@ def test_append_waits_for_the_lock_no_longer_than_its_timeout(engine: Engine) ->
         release.set()
         holder.join()
     assert store.append(stream, [registered()]).created
+
+
+def test_write_of_megabytes_with_ids_is_not_stalled_by_pipeline_mode(store: EventStore) -> None:
+    # Thousands of events with their own ids (an import, a replayed batch) take the
+    # pipelined path; sent in pipeline mode, a write this big stalled both ends.
+    streams = [f"org:{new_id()}" for _ in range(40)]
+    writes = [(stream, [registered("긴 이름 " * 40)], 0) for stream in streams]
+    writes += [
+        (
+            stream,
+            [
+                NewEvent(
+                    type="organization.renamed",
+                    data={"name": f"{i} " + "ㄱ" * 300},
+                    event_id=uuid.uuid4(),
+                )
+            ],
+            None,
+        )
+        for i in range(60)
+        for stream in streams
+    ]
+    writes[0] = (streams[0], [replace(writes[0][1][0], event_id=uuid.uuid4())], 0)
+    result = store.append_batch(writes)
+    assert result.created and len(result.events) == 40 * 61
+    assert [e.version for e in store.read_stream(streams[-1])] == list(range(1, 62))
