@@ -44,6 +44,7 @@ class StreamCache:
         """Remember a stream's committed events from version 1 on."""
         if not events or len(events) > self.max_events:
             return
+        events = list(events)  # the caller's list may grow with events not yet committed
         with self._lock:
             previous = self._streams.pop(stream_id, None)
             if previous is not None:
