@@ -12,10 +12,11 @@ the two round trips, made while the lock is held.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from uuid import UUID, uuid4
 
 import psycopg
@@ -105,11 +106,7 @@ def locked_write(
     """
     # BEGIN and COMMIT are sent as statements on an autocommit connection: psycopg's own
     # transaction() waits for the answer to BEGIN and again before COMMIT in pipeline mode.
-    pooled = store.engine.raw_connection()
-    driver = pooled.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    try:
-        driver.autocommit = True
+    with _autocommit_connection(store) as (pooled, driver):
         failure: BaseException | None = None
         result: Any = None
         # Cursors are closed only after the COMMIT: closing one in the pipeline would wait.
@@ -165,25 +162,50 @@ def locked_write(
                     write.execute("COMMIT")
             except BaseException as error:
                 failure = error
-        if failure is not None and not driver.broken and driver.info.transaction_status != IDLE:
-            driver.execute("ROLLBACK")
-        if isinstance(failure, psycopg.errors.LockNotAvailable):
-            raise StoreBusy("the event log is busy; try again") from None
-        if isinstance(failure, psycopg.Error):
-            # Raised as SQLAlchemy would, so callers see the same errors on either path.
-            broken = driver.broken
-            if broken:
-                pooled.invalidate(failure)
-            raise DBAPIError.instance(
-                None, None, failure, psycopg.Error, connection_invalidated=broken
-            ) from failure
         if failure is not None:
-            raise failure
-    finally:
-        if not driver.closed:
-            driver.autocommit = False
-        pooled.close()
+            if not driver.broken and driver.info.transaction_status != IDLE:
+                # If even that fails, the connection is dropped below and the server rolls back.
+                with suppress(psycopg.Error):
+                    driver.execute("ROLLBACK")
+            _raise_store_error(failure, pooled, driver)
     return result
+
+
+@contextmanager
+def _autocommit_connection(store: EventStore) -> Iterator[tuple[Any, psycopg.Connection[Any]]]:
+    """Check a connection out of the engine's pool in autocommit mode; put it back as it was."""
+    pooled = store.engine.raw_connection()
+    driver = pooled.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        try:
+            driver.autocommit = True
+        except psycopg.Error as failure:  # broken since it was last used
+            _raise_store_error(failure, pooled, driver)
+        yield pooled, driver
+    finally:
+        try:
+            driver.autocommit = False
+        except psycopg.Error as error:
+            pooled.invalidate(error)  # in a state nobody should be handed
+        pooled.close()
+
+
+def _raise_store_error(
+    failure: BaseException, pooled: Any, driver: psycopg.Connection[Any]
+) -> NoReturn:
+    """Raise a failure as the store's callers expect it: busy, or as SQLAlchemy raises it."""
+    if isinstance(failure, psycopg.errors.LockNotAvailable):
+        raise StoreBusy("the event log is busy; try again") from None
+    if isinstance(failure, psycopg.Error):
+        # Raised as SQLAlchemy would, so callers see the same errors on either path.
+        broken = driver.broken or driver.closed
+        if broken:
+            pooled.invalidate(failure)
+        raise DBAPIError.instance(
+            None, None, failure, psycopg.Error, connection_invalidated=broken
+        ) from failure
+    raise failure
 
 
 PIPELINED_WRITE_BYTES = 256 * 1024
@@ -292,27 +314,12 @@ def append_in_one_statement(
         _json([{"id": s, "expected": x, "creates": c} for s, (x, c) in streams.items()]),
         _json(described),
     )
-    pooled = store.engine.raw_connection()
-    driver = pooled.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    try:
-        driver.autocommit = True
+    with _autocommit_connection(store) as (pooled, driver):
         try:
             row = driver.execute(_APPEND_EVENTS, params).fetchone()
-            assert row is not None
-        except psycopg.errors.LockNotAvailable:
-            raise StoreBusy("the event log is busy; try again") from None
         except psycopg.Error as failure:
-            broken = driver.broken
-            if broken:
-                pooled.invalidate(failure)
-            raise DBAPIError.instance(
-                None, None, failure, psycopg.Error, connection_invalidated=broken
-            ) from failure
-    finally:
-        if not driver.closed:
-            driver.autocommit = False
-        pooled.close()
+            _raise_store_error(failure, pooled, driver)
+    assert row is not None
     ok, head, head_at, now, versions = row
     # A refusal stops at the first stream that fails: those after it were not looked at.
     found = {
