@@ -123,7 +123,7 @@ def write_rows(
 ) -> None:
     """Upsert folded rows into a set of read-model tables."""
     for sql, rows in upsert_statements(organizations, deals, deal_ids, parties, tables=tables):
-        conn.exec_driver_sql(sql, list(rows) if len(rows) > 1 else rows[0])
+        conn.exec_driver_sql(sql, rows[0])
 
 
 def upsert_statements(
@@ -133,50 +133,58 @@ def upsert_statements(
     parties: list[dict[str, str]],
     *,
     tables: Tables = LIVE,
-) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Return the SQL (psycopg placeholders) and rows that upsert folded rows."""
-    statements: list[tuple[str, list[dict[str, Any]]]] = []
+) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Return the SQL (psycopg placeholders) and parameters that upsert folded rows.
+
+    Each table's rows go as one JSON document in one statement: a statement a row, with the
+    state encoded separately for each, cost more than the upserts themselves.
+    """
+    statements: list[tuple[str, list[tuple[Any, ...]]]] = []
     if organizations:
         statements.append(
             (
                 f"INSERT INTO {tables.organizations} (org_id, name, kind, search_text, version, position, state)"
-                " VALUES (%(org_id)s, %(name)s, %(kind)s, %(search_text)s, %(version)s, %(position)s,"
-                " CAST(%(state)s AS jsonb))"
+                " SELECT org_id, name, kind, search_text, version, position, state"
+                " FROM jsonb_to_recordset(%s::jsonb) AS x(org_id text, name text, kind text,"
+                " search_text text, version integer, position bigint, state jsonb)"
                 " ON CONFLICT (org_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
                 " search_text = EXCLUDED.search_text, version = EXCLUDED.version,"
                 " position = EXCLUDED.position, state = EXCLUDED.state",
-                [_jsonb(row) for row in organizations],
+                [(_document(organizations),)],
             )
         )
     if deals:
         statements.append(
             (
                 f"INSERT INTO {tables.deals} (deal_id, kind, status, title, version, position, state)"
-                " VALUES (%(deal_id)s, %(kind)s, %(status)s, %(title)s, %(version)s, %(position)s,"
-                " CAST(%(state)s AS jsonb))"
+                " SELECT deal_id, kind, status, title, version, position, state"
+                " FROM jsonb_to_recordset(%s::jsonb) AS x(deal_id text, kind text, status text,"
+                " title text, version integer, position bigint, state jsonb)"
                 " ON CONFLICT (deal_id) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status,"
                 " title = EXCLUDED.title, version = EXCLUDED.version, position = EXCLUDED.position,"
                 " state = EXCLUDED.state",
-                [_jsonb(row) for row in deals],
+                [(_document(deals),)],
             )
         )
     if deal_ids:
         statements.append(
-            (f"DELETE FROM {tables.parties} WHERE deal_id = ANY(%(ids)s)", [{"ids": deal_ids}])
+            (f"DELETE FROM {tables.parties} WHERE deal_id = ANY(%s)", [(list(deal_ids),)])
         )
     if parties:
         statements.append(
             (
                 f"INSERT INTO {tables.parties} (deal_id, org_id, role)"
-                " VALUES (%(deal_id)s, %(org_id)s, %(role)s) ON CONFLICT DO NOTHING",
-                list(parties),
+                " SELECT deal_id, org_id, role"
+                " FROM jsonb_to_recordset(%s::jsonb) AS x(deal_id text, org_id text, role text)"
+                " ON CONFLICT DO NOTHING",
+                [(_document(parties),)],
             )
         )
     return statements
 
 
-def _jsonb(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "state": json.dumps(row["state"], ensure_ascii=False, separators=(",", ":"))}
+def _document(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), ensure_ascii=False, separators=(",", ":"))
 
 
 CHECKPOINT_SQL = (
