@@ -183,9 +183,9 @@ class EventStore:
         event ids (already_appended).
         """
         if conn is None:
-            from app.store.pipelined import append_pipelined
+            from app.store.own_transaction import append_own_transaction
 
-            return append_pipelined(self, writes, recorded_at)
+            return append_own_transaction(self, writes, recorded_at)
         if not locked:
             self.lock(conn)
         flat = [(stream_id, event) for stream_id, batch, _ in writes for event in batch]

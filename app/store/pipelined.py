@@ -14,23 +14,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError
 
-from app.domain.envelope import NewEvent, RecordedEvent, utc
-from app.domain.events import CREATION_TYPES, upcast
+from app.domain.envelope import RecordedEvent
+from app.domain.events import upcast
 from app.store.errors import StoreBusy
 
 if TYPE_CHECKING:
-    from app.store.eventstore import AppendResult, EventStore
+    from app.store.eventstore import EventStore
 
-Writes = Sequence[tuple[str, Sequence[NewEvent], int | None]]
 # SQL with psycopg placeholders, and the parameters of each row it is run for.
 Statement = tuple[str, Sequence[Sequence[Any] | dict[str, Any]]]
 Planned = TypeVar("Planned")
@@ -106,7 +105,7 @@ def locked_write(
     """
     # BEGIN and COMMIT are sent as statements on an autocommit connection: psycopg's own
     # transaction() waits for the answer to BEGIN and again before COMMIT in pipeline mode.
-    with _autocommit_connection(store) as (pooled, driver):
+    with autocommit_connection(store) as (pooled, driver):
         failure: BaseException | None = None
         result: Any = None
         # Cursors are closed only after the COMMIT: closing one in the pipeline would wait.
@@ -167,12 +166,12 @@ def locked_write(
                 # If even that fails, the connection is dropped below and the server rolls back.
                 with suppress(psycopg.Error):
                     driver.execute("ROLLBACK")
-            _raise_store_error(failure, pooled, driver)
+            raise_store_error(failure, pooled, driver)
     return result
 
 
 @contextmanager
-def _autocommit_connection(store: EventStore) -> Iterator[tuple[Any, psycopg.Connection[Any]]]:
+def autocommit_connection(store: EventStore) -> Iterator[tuple[Any, psycopg.Connection[Any]]]:
     """Check a connection out of the engine's pool in autocommit mode; put it back as it was."""
     pooled = store.engine.raw_connection()
     driver = pooled.driver_connection
@@ -181,7 +180,7 @@ def _autocommit_connection(store: EventStore) -> Iterator[tuple[Any, psycopg.Con
         try:
             driver.autocommit = True
         except psycopg.Error as failure:  # broken since it was last used
-            _raise_store_error(failure, pooled, driver)
+            raise_store_error(failure, pooled, driver)
         yield pooled, driver
     finally:
         try:
@@ -191,7 +190,7 @@ def _autocommit_connection(store: EventStore) -> Iterator[tuple[Any, psycopg.Con
         pooled.close()
 
 
-def _raise_store_error(
+def raise_store_error(
     failure: BaseException, pooled: Any, driver: psycopg.Connection[Any]
 ) -> NoReturn:
     """Raise a failure as the store's callers expect it: busy, or as SQLAlchemy raises it."""
@@ -243,113 +242,9 @@ def _execute_for(
         cursor.execute(many, {"ids": list(streams), "since": list(since or [])})
 
 
-def append_pipelined(
-    store: EventStore, writes: Writes, recorded_at: datetime | None
-) -> AppendResult:
-    """Append to several streams in one transaction of its own: all of it or nothing."""
-    from app.store.eventstore import AppendResult, _recorded, event_ids, originals_of
-
-    flat = [(stream_id, event) for stream_id, batch, _ in writes for event in batch]
-    if not flat:
-        return AppendResult([], created=False)
-    ids = event_ids(flat)
-    if not ids and _fits_one_statement(writes):
-        return append_in_one_statement(store, writes, recorded_at)
-
-    def plan(seen: Seen) -> tuple[list[Statement], AppendResult]:
-        existing = originals_of(flat, seen.found) if ids else None
-        if existing is not None:
-            return [], AppendResult(existing, created=False)
-        now = store._recorded_at(seen.head_recorded_at, recorded_at, seen.clock)
-        rows = store.plan_rows(writes, seen.versions, seen.head_position, now)
-        return [insert_events(rows)], AppendResult([_recorded(r) for r in rows], created=True)
-
-    stream_ids = list(dict.fromkeys(stream_id for stream_id, _, _ in writes))
-    return locked_write(store, plan, stream_ids=stream_ids, ids=ids)
-
-
-_APPEND_EVENTS = "SELECT * FROM append_events(%s, %s, %s, %s::jsonb, %s::jsonb)"
-
-
-def append_in_one_statement(
-    store: EventStore, writes: Writes, recorded_at: datetime | None
-) -> AppendResult:
-    """Append events that came without ids with append_events(): one round trip, autocommit.
-
-    The function checks what the store's plan_rows checks, under the same lock; when it
-    refuses, plan_rows run on what it found raises the error the store always raised.
-    """
-    from app.store.eventstore import APPEND_LOCK_KEY, AppendResult, _recorded
-
-    # Ids are made here so the rows the function inserts can be described without reading them.
-    writes = [
-        (stream_id, [replace(event, event_id=uuid4()) for event in batch], expected)
-        for stream_id, batch, expected in writes
-    ]
-    supplied = recorded_at or (store.clock() if store.clock else None)
-    streams: dict[str, tuple[int | None, bool]] = {}
-    for stream_id, batch, expected in writes:
-        first = streams.get(stream_id)
-        if first is None and batch:
-            streams[stream_id] = (expected, batch[0].type in CREATION_TYPES.values())
-    described = [
-        {
-            "stream": stream_id,
-            "id": str(e.event_id),
-            "type": e.type,
-            "schema": e.schema_version,
-            "data": dict(e.data),
-            "source": dict(e.source) if e.source is not None else None,
-            "metadata": dict(e.metadata),
-            "occurred": utc(e.occurred_at).isoformat() if e.occurred_at else None,
-            "precision": e.occurred_precision,
-        }
-        for stream_id, batch, _ in writes
-        for e in batch
-    ]
-    params = (
-        APPEND_LOCK_KEY,
-        store.lock_timeout_ms,
-        utc(supplied) if supplied else None,
-        _json([{"id": s, "expected": x, "creates": c} for s, (x, c) in streams.items()]),
-        _json(described),
-    )
-    with _autocommit_connection(store) as (pooled, driver):
-        try:
-            row = driver.execute(_APPEND_EVENTS, params).fetchone()
-        except psycopg.Error as failure:
-            _raise_store_error(failure, pooled, driver)
-    assert row is not None
-    ok, head, head_at, now, versions = row
-    # A refusal stops at the first stream that fails: those after it were not looked at.
-    found = {
-        stream_id: (versions[i] if i < len(versions) else 0) for i, stream_id in enumerate(streams)
-    }
-    if not ok:
-        store._recorded_at(head_at, supplied, now)
-        store.plan_rows(writes, found, head, now)
-        raise AssertionError("append_events refused a write the store's checks accept")
-    rows = store.plan_rows(writes, found, head, now)
-    return AppendResult([_recorded(row) for row in rows], created=True)
-
-
-def _json(value: Any) -> str:
+def json_document(value: Any) -> str:
     # One encoding of the whole write: psycopg's per-element array dumpers cost more.
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _fits_one_statement(writes: Writes) -> bool:
-    """Tell whether append_events() checks all a write asks: one expected version a stream,
-    a creation event only first."""
-    seen: set[str] = set()
-    for stream_id, batch, expected in writes:
-        if stream_id in seen and expected is not None:
-            return False
-        for event in batch:
-            if stream_id in seen and event.type in CREATION_TYPES.values():
-                return False
-            seen.add(stream_id)
-    return True
 
 
 _INSERT_FROM_JSON = (
@@ -374,7 +269,7 @@ def insert_events(rows: Sequence[dict[str, Any]]) -> Statement:
         }
         for row in rows
     ]
-    return _INSERT_FROM_JSON, [(_json(described),)]
+    return _INSERT_FROM_JSON, [(json_document(described),)]
 
 
 def event_of(row: Sequence[Any]) -> RecordedEvent:
