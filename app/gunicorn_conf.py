@@ -7,6 +7,7 @@ worker starts.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -63,6 +64,17 @@ def on_starting(server: Any) -> None:
     """Clear metric files a previous run left, so counters start from zero."""
     for stale in Path(_metrics_path).glob("*.db"):
         stale.unlink(missing_ok=True)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Keep the loaded app out of the garbage collector's full passes.
+
+    A worker holds about 100,000 objects once Flask, SQLAlchemy and the schemas are
+    loaded; a full collection walked them all in about 50 ms, in the middle of whichever
+    request triggered it (the p99 of state reads). They live as long as the worker.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server: Any, worker: Any) -> None:
