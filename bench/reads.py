@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import psycopg
 
 from bench.server import Client
-from bench.timing import Run, Step, run_threads
+from bench.timing import Run, Step, harness_gc_quiet, run_threads
 from bench.writes import COLUMNS
 
 PAGE = 500
@@ -75,17 +75,25 @@ def deal_state(
             client.json("GET", f"/api/v1/deals/{deal_id}{query}")
             cold = max(cold, time.perf_counter() - started)
         run = Run(0, 0.0)
-        began = time.perf_counter()
-        for index in range(requests):
-            started = time.perf_counter()
-            status, raw = client.request(
-                "GET", f"/api/v1/deals/{deal_id}{queries[index % len(queries)]}"
-            )
-            run.latencies.append(time.perf_counter() - started)
-            if status != 200:
-                raise RuntimeError(f"GET /api/v1/deals/{deal_id}: {status} {raw[:300]!r}")
-            run.units += 1
-        run.seconds = time.perf_counter() - began
+        with harness_gc_quiet():
+            run.seconds = _timed_requests(client, deal_id, queries, requests, run)
         return StateReads(cold * 1000, run)
     finally:
         client.close()
+
+
+def _timed_requests(
+    client: Client, deal_id: str, queries: Sequence[str], requests: int, run: Run
+) -> float:
+    """Send `requests` state reads in turn, recording each latency; return the time taken."""
+    began = time.perf_counter()
+    for index in range(requests):
+        started = time.perf_counter()
+        status, raw = client.request(
+            "GET", f"/api/v1/deals/{deal_id}{queries[index % len(queries)]}"
+        )
+        run.latencies.append(time.perf_counter() - started)
+        if status != 200:
+            raise RuntimeError(f"GET /api/v1/deals/{deal_id}: {status} {raw[:300]!r}")
+        run.units += 1
+    return time.perf_counter() - began
