@@ -65,8 +65,9 @@ def make_engine(url: str, settings: Settings, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         # A ping on every checkout was a round trip on every request. A connection used
-        # within the last second is alive but for a crash in that second, which fails one
-        # request and, as a disconnect, makes SQLAlchemy replace every pooled connection.
+        # within the last second is alive but for a crash in that second: the request that
+        # uses it fails (503) and the connection is discarded (through an SQLAlchemy
+        # Connection, the disconnect makes it replace every pooled connection too).
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return
