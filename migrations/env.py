@@ -10,7 +10,9 @@ def run_migrations_online() -> None:
     """Run migrations on a given connection, or on a fresh one to the configured URL."""
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=None, transaction_per_migration=True)
+        context.configure(
+            connection=connection, target_metadata=None, transaction_per_migration=True
+        )
         with context.begin_transaction():
             context.run_migrations()
         return

@@ -6,9 +6,9 @@ import json
 import uuid
 from typing import Any
 
-from app.domain.events import register_upcaster
 from sqlalchemy import Engine, text
 
+from app.domain.events import register_upcaster
 from app.store.eventstore import EventStore
 from tests.conftest import new_id
 
