@@ -474,21 +474,7 @@ def _writes(
 
 def _provisional(stream_id: str, event: NewEvent, version: int) -> RecordedEvent:
     """Stand in for an event of this batch that is not appended yet (position 0 marks it)."""
-    now = datetime.now(UTC)
-    return RecordedEvent(
-        position=0,
-        event_id=event.event_id or uuid.uuid4(),
-        stream_id=stream_id,
-        version=version,
-        type=event.type,
-        schema_version=event.schema_version,
-        data=event.data,
-        source=event.source,
-        metadata=event.metadata,
-        occurred_at=event.occurred_at or now,
-        occurred_precision=event.occurred_precision,
-        recorded_at=now,
-    )
+    return event.recorded_as(stream_id, position=0, version=version, recorded_at=datetime.now(UTC))
 
 
 def _encode(state: Mapping[str, Any]) -> EncodedState:

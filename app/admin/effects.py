@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from uuid import UUID
 
 from app.admin.display import field_value, money
 from app.admin.fields import LABELS
@@ -18,18 +17,10 @@ def effect(
     """Return (what, before, after) for each headline fact the event would change."""
     now = datetime.now(UTC)
     last = events[-1] if events else None
-    provisional = RecordedEvent(
+    provisional = event.recorded_as(
+        stream_id,
         position=(last.position if last else 0) + 1,
-        event_id=event.event_id or UUID(int=0),
-        stream_id=stream_id,
         version=(last.version if last else 0) + 1,
-        type=event.type,
-        schema_version=event.schema_version,
-        data=event.data,
-        source=event.source,
-        metadata=event.metadata,
-        occurred_at=event.occurred_at or now,
-        occurred_precision=event.occurred_precision,
         recorded_at=max(now, last.recorded_at) if last else now,
     )
     before, after = headline(stream_id, events), headline(stream_id, [*events, provisional])

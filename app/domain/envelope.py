@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 PRECISIONS = ("instant", "day", "month", "year")
 ATTRIBUTIONS = ("official", "confirmed", "reported", "anonymous_sources", "rumor", "denied")
@@ -42,6 +42,25 @@ class NewEvent:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     event_id: UUID | None = None
     schema_version: int = 1
+
+    def recorded_as(
+        self, stream_id: str, *, position: int, version: int, recorded_at: datetime
+    ) -> RecordedEvent:
+        """Return the event as if recorded: to check or preview it before it is appended."""
+        return RecordedEvent(
+            position=position,
+            event_id=self.event_id or uuid4(),
+            stream_id=stream_id,
+            version=version,
+            type=self.type,
+            schema_version=self.schema_version,
+            data=self.data,
+            source=self.source,
+            metadata=self.metadata,
+            occurred_at=self.occurred_at or recorded_at,
+            occurred_precision=self.occurred_precision,
+            recorded_at=recorded_at,
+        )
 
 
 def utc(value: datetime) -> datetime:
