@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, RowMapping, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.domain.envelope import NewEvent, RecordedEvent, stream_kind, utc
-from app.domain.events import CREATION_TYPES, upcast
+from app.domain.events import CREATION_TYPES
 from app.store.database import reading
 from app.store.errors import (
     DuplicateEventId,
@@ -31,14 +31,12 @@ from app.store.errors import (
     StreamNotCreated,
     WrongExpectedVersion,
 )
+from app.store.pipelined import INSERT_COLUMNS, event_of
 from app.store.streamcache import StreamCache
 from app.store.tables import events as events_table
 
 APPEND_LOCK_KEY = 7311000
-_COLUMNS = (
-    "position, event_id, stream_id, version, type, schema_version, data, source, metadata, "
-    "occurred_at, occurred_precision, recorded_at"
-)
+_COLUMNS = ", ".join(INSERT_COLUMNS)
 
 
 _ENCODED_COLUMNS = (
@@ -64,24 +62,6 @@ def _log_query(
     return f"SELECT {columns} FROM events WHERE {where} ORDER BY position LIMIT :limit", params
 
 
-# The log's head, the server's clock and each stream's version (in the order asked).
-HEAD_AND_VERSIONS = (
-    "SELECT h.position, h.recorded_at, clock_timestamp(),"
-    " ARRAY(SELECT coalesce((SELECT max(version) FROM events WHERE stream_id = s.id), 0)"
-    "       FROM unnest(CAST({ids} AS text[])) WITH ORDINALITY AS s(id, n) ORDER BY s.n)"
-    " FROM (SELECT 1) AS one LEFT JOIN"
-    " (SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h ON true"
-)
-
-
-def head_and_versions(
-    row: Sequence[Any], stream_ids: Sequence[str]
-) -> tuple[int, datetime | None, datetime, dict[str, int]]:
-    """Unpack a HEAD_AND_VERSIONS row: (head position, head recorded_at, now, versions)."""
-    head = 0 if row[0] is None else int(row[0])
-    return head, row[1], row[2], dict(zip(stream_ids, map(int, row[3]), strict=True))
-
-
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     """What an append wrote, or found already written (an idempotent retry)."""
@@ -92,21 +72,7 @@ class AppendResult:
 
 def decode(row: RowMapping | Any) -> RecordedEvent:
     """Turn a row of `events` into a RecordedEvent, upcasting its data to the current schema."""
-    schema_version, data = upcast(row["type"], row["schema_version"], dict(row["data"]))
-    return RecordedEvent(
-        position=row["position"],
-        event_id=row["event_id"],
-        stream_id=row["stream_id"],
-        version=row["version"],
-        type=row["type"],
-        schema_version=schema_version,
-        data=data,
-        source=row["source"],
-        metadata=row["metadata"] or {},
-        occurred_at=row["occurred_at"],
-        occurred_precision=row["occurred_precision"],
-        recorded_at=row["recorded_at"],
-    )
+    return event_of([row[column] for column in INSERT_COLUMNS])
 
 
 class EventStore:
@@ -154,55 +120,26 @@ class EventStore:
         new_events: Sequence[NewEvent],
         expected_version: int | None = None,
         *,
-        conn: Connection | None = None,
         recorded_at: datetime | None = None,
     ) -> AppendResult:
         """Append events to one stream atomically, checking the expected version first."""
-        if conn is None:
-            return self.append_batch(
-                [(stream_id, new_events, expected_version)], recorded_at=recorded_at
-            )
         return self.append_batch(
-            [(stream_id, new_events, expected_version)], conn=conn, recorded_at=recorded_at
+            [(stream_id, new_events, expected_version)], recorded_at=recorded_at
         )
 
     def append_batch(
         self,
         writes: Sequence[tuple[str, Sequence[NewEvent], int | None]],
         *,
-        conn: Connection | None = None,
         recorded_at: datetime | None = None,
-        locked: bool = False,
-        checked: bool = False,
     ) -> AppendResult:
-        """Append to several streams in one transaction: all of it or nothing.
+        """Append to several streams in one transaction of its own: all of it or nothing.
 
-        Without `conn` the append runs in a transaction of its own, pipelined (see
-        app/store/pipelined.py). `locked`: the caller's transaction already holds the append
-        lock (store.transaction()). `checked`: the caller has already looked for these
-        event ids (already_appended).
+        See app/store/own_transaction.py: one statement, or a pipelined write for a retry.
         """
-        if conn is None:
-            from app.store.own_transaction import append_own_transaction
+        from app.store.own_transaction import append_own_transaction
 
-            return append_own_transaction(self, writes, recorded_at)
-        if not locked:
-            self.lock(conn)
-        flat = [(stream_id, event) for stream_id, batch, _ in writes for event in batch]
-        if not flat:
-            return AppendResult([], created=False)
-        if not checked:
-            existing = self.already_appended(conn, flat)
-            if existing is not None:
-                return AppendResult(existing, created=False)
-
-        head_position, head_recorded_at, clock, versions = self._head_and_versions(
-            conn, [stream_id for stream_id, _, _ in writes]
-        )
-        now = self._recorded_at(head_recorded_at, recorded_at, clock)
-        rows = self.plan_rows(writes, versions, head_position, now)
-        conn.execute(events_table.insert(), rows)
-        return AppendResult([_recorded(row) for row in rows], created=True)
+        return append_own_transaction(self, writes, recorded_at)
 
     def plan_rows(
         self,
@@ -356,14 +293,6 @@ class EventStore:
                 return [decode(r) for r in own.execute(text(sql), params).mappings()]
         return [decode(r) for r in conn.execute(text(sql), params).mappings()]
 
-    def _head_and_versions(
-        self, conn: Connection, stream_ids: Sequence[str]
-    ) -> tuple[int, datetime | None, datetime, dict[str, int]]:
-        """Return the log's head, the server clock and each stream's version, in one round trip."""
-        ids = list(dict.fromkeys(stream_ids))
-        row = conn.execute(text(HEAD_AND_VERSIONS.format(ids=":ids")), {"ids": ids}).one()
-        return head_and_versions(row, ids)
-
     def _head(self, conn: Connection) -> tuple[int, datetime | None]:
         row = conn.execute(
             text("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
@@ -416,18 +345,6 @@ class EventStore:
             "occurred_precision": event.occurred_precision,
             "recorded_at": now,
         }
-
-    def already_appended(
-        self, conn: Connection, flat: list[tuple[str, NewEvent]]
-    ) -> list[RecordedEvent] | None:
-        """Return the original events when every event of the write is a retry of one in the log."""
-        ids = event_ids(flat)
-        if not ids:
-            return None
-        found = self._query(
-            f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY(:ids)", {"ids": ids}, conn
-        )
-        return originals_of(flat, found)
 
 
 def event_ids(flat: Sequence[tuple[str, NewEvent]]) -> list[UUID]:

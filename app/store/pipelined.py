@@ -100,8 +100,9 @@ def locked_write(
     Under the lock it reads the log's head and the streams' versions, the events that
     already carry `ids`, each stream's events after the version in `tails_since`, and
     which of the streams in `existence_of` exist. With `tails_since`, versions are what
-    the tails end at, so it must name every stream written and start from a cached prefix. `plan` gets all of that and returns the
-    statements to run before the COMMIT and the result; what it raises rolls back.
+    the tails end at, so it must name every stream written and start from a cached prefix.
+    `plan` gets all of that and returns the statements to run before the COMMIT and the
+    result; what it raises rolls back.
     """
     # BEGIN and COMMIT are sent as statements on an autocommit connection: psycopg's own
     # transaction() waits for the answer to BEGIN and again before COMMIT in pipeline mode.
