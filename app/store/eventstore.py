@@ -211,15 +211,6 @@ class EventStore:
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY version"
         return self._query(sql, params, conn)
 
-    def read_stream_cached(self, stream_id: str, *, conn: Connection) -> list[RecordedEvent]:
-        """Return a whole stream, reading from the database only what this process has not seen."""
-
-        def read_after(stream: str, after_version: int) -> list[RecordedEvent]:
-            sql = f"SELECT {_COLUMNS} FROM events WHERE stream_id = :s AND version > :v ORDER BY version"
-            return self._query(sql, {"s": stream, "v": after_version}, conn)
-
-        return self.stream_cache.read(stream_id, read_after)
-
     def read_all(
         self,
         *,

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 
 from app.domain.envelope import RecordedEvent
-
-ReadAfter = Callable[[str, int], list[RecordedEvent]]
 
 
 class StreamCache:
@@ -25,15 +22,6 @@ class StreamCache:
         self._streams: OrderedDict[str, list[RecordedEvent]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
-
-    def read(self, stream_id: str, read_after: ReadAfter) -> list[RecordedEvent]:
-        """Return the whole stream, fetching only the versions after the cached prefix."""
-        with self._lock:
-            cached = self._streams.get(stream_id, [])
-        tail = read_after(stream_id, cached[-1].version if cached else 0)
-        events = cached + tail
-        self.keep(stream_id, events)
-        return list(events)
 
     def prefix(self, stream_id: str) -> list[RecordedEvent]:
         """Return the cached start of a stream (maybe all of it, maybe nothing)."""

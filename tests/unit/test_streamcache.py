@@ -42,28 +42,38 @@ class Log:
         return [e for e in self.streams.get(stream_id, []) if e.version > after_version]
 
 
+def read(cache: StreamCache, log: Log, stream_id: str) -> list[RecordedEvent]:
+    """Read a stream as a write does: the cached prefix, the log after it, and keep both."""
+    prefix = cache.prefix(stream_id)
+    events = prefix + log.read_after(stream_id, prefix[-1].version if prefix else 0)
+    cache.keep(stream_id, events)
+    return events
+
+
 def test_a_second_read_fetches_only_the_new_versions() -> None:
     log, cache = Log(), StreamCache()
     log.append("org:a", 3)
-    assert [e.version for e in cache.read("org:a", log.read_after)] == [1, 2, 3]
+    assert [e.version for e in read(cache, log, "org:a")] == [1, 2, 3]
     log.append("org:a", 2)
-    assert [e.version for e in cache.read("org:a", log.read_after)] == [1, 2, 3, 4, 5]
+    assert [e.version for e in read(cache, log, "org:a")] == [1, 2, 3, 4, 5]
     assert log.asked == [("org:a", 0), ("org:a", 3)]
 
 
 def test_callers_get_their_own_list() -> None:
     log, cache = Log(), StreamCache()
     log.append("org:a", 1)
-    mine = cache.read("org:a", log.read_after)
-    mine.append(event("org:a", 99))
-    assert [e.version for e in cache.read("org:a", log.read_after)] == [1]
+    mine = read(cache, log, "org:a")
+    mine.append(event("org:a", 99))  # kept, then grown with an event that never committed
+    assert [e.version for e in read(cache, log, "org:a")] == [1]
+    cache.prefix("org:a").append(event("org:a", 98))
+    assert [e.version for e in cache.prefix("org:a")] == [1]
 
 
 def test_least_recently_read_streams_are_dropped_beyond_the_bound() -> None:
     log, cache = Log(), StreamCache(max_events=5)
     log.append("org:a", 3)
     log.append("org:b", 3)
-    cache.read("org:a", log.read_after)
-    cache.read("org:b", log.read_after)
-    cache.read("org:a", log.read_after)
+    read(cache, log, "org:a")
+    read(cache, log, "org:b")
+    read(cache, log, "org:a")
     assert log.asked[-1] == ("org:a", 0)  # a was dropped to make room for b
